@@ -1,0 +1,184 @@
+// User accounts: creation, password changes, enable/disable, removal, and the password check that
+// every password path shares (Basic now; the JWT login and the password grant later).
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { PasswordHasher } from '../crypto/passwords.js';
+import type { DigestSecrets } from '../schemes/digest/stored-secret.js';
+import type { Store } from '../store/store.js';
+import type { UserRow } from '../store/users.js';
+import type { LoginThrottle } from '../throttle/login-throttle.js';
+import type { CredentialCache } from './credential-cache.js';
+import { checkNewPassword, normalizePassword, type PasswordRules } from './password-policy.js';
+import { checkUsername, usernameKey } from './usernames.js';
+
+export class UserNotFound extends Error {
+  constructor(username: string) {
+    super(`no user named "${username}"`);
+  }
+}
+
+export class InvalidEmail extends Error {}
+
+/** What leaves the accounts module: never the password hash. */
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  displayName: string | null;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    displayName: row.display_name,
+    disabled: row.disabled === 1,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export type LoginResult = { kind: 'ok'; user: User } | { kind: 'fail' } | { kind: 'wait'; retryAfter: number };
+
+export interface NewUser {
+  username: string;
+  password?: string | undefined;
+  email?: string | undefined;
+  displayName?: string | undefined;
+}
+
+export class Accounts {
+  constructor(
+    private readonly store: Store,
+    private readonly hasher: PasswordHasher,
+    private readonly digest: DigestSecrets,
+    private readonly cache: CredentialCache,
+    private readonly throttle: LoginThrottle,
+    private readonly rules: PasswordRules,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: NewUser): Promise<User> {
+    const { username, key } = checkUsername(input.username);
+    const email = input.email === undefined ? null : checkEmail(input.email);
+    const password = input.password === undefined ? undefined : checkNewPassword(input.password, this.rules, key);
+    const now = this.clock.now();
+    const row: UserRow = {
+      id: randomUUID(),
+      username,
+      username_key: key,
+      email,
+      display_name: input.displayName?.normalize('NFC') ?? null,
+      password_hash: password === undefined ? null : await this.hasher.hash(password),
+      disabled: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.users.create(row);
+      if (password !== undefined) await tx.digestCredentials.replaceForUser(row.id, this.digest.rowsFor(row.id, username, password, now));
+    });
+    return toUser(row);
+  }
+
+  async setPassword(username: string, password: string): Promise<void> {
+    const row = await this.require(username);
+    const pw = checkNewPassword(password, this.rules, row.username_key);
+    const hash = await this.hasher.hash(pw);
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      await tx.users.setPasswordHash(row.id, hash, now);
+      await tx.digestCredentials.replaceForUser(row.id, this.digest.rowsFor(row.id, row.username, pw, now));
+    });
+    this.cache.forgetUser(row.id);
+    await this.throttle.unlock(row.username_key);
+  }
+
+  async setDisabled(username: string, disabled: boolean): Promise<void> {
+    const row = await this.require(username);
+    await this.store.users.setDisabled(row.id, disabled, this.clock.now());
+    this.cache.forgetUser(row.id);
+  }
+
+  async remove(username: string): Promise<void> {
+    const row = await this.require(username);
+    await this.store.users.remove(row.id);
+    this.cache.forgetUser(row.id);
+  }
+
+  async unlock(username: string): Promise<void> {
+    const row = await this.require(username);
+    await this.throttle.unlock(row.username_key);
+  }
+
+  async list(): Promise<User[]> {
+    return (await this.store.users.list()).map(toUser);
+  }
+
+  async find(username: string): Promise<User | undefined> {
+    const row = await this.store.users.findByKey(usernameKey(username));
+    return row && toUser(row);
+  }
+
+  /** The shared password path: throttle, verify, count the outcome. Never says which part was wrong. */
+  async passwordLogin(username: string, password: string, ip: string): Promise<LoginResult> {
+    const key = usernameKey(username);
+    const verdict = await this.throttle.check(key, ip);
+    if (verdict.kind === 'wait') return verdict;
+    if (verdict.kind === 'locked') {
+      await this.throttle.failure(key, ip);
+      return { kind: 'fail' };
+    }
+    const user = await this.verifyPassword(key, password);
+    if (!user) {
+      await this.throttle.failure(key, ip);
+      return { kind: 'fail' };
+    }
+    if (verdict.hasFailures) await this.throttle.success(key);
+    return { kind: 'ok', user };
+  }
+
+  /** Check a password. An unknown or disabled user costs a full argon2 run against a dummy hash. */
+  private async verifyPassword(key: string, password: string): Promise<User | undefined> {
+    const pw = normalizePassword(password);
+    const row = await this.store.users.findByKey(key);
+    const usable = row && row.disabled === 0 && row.password_hash ? row : undefined;
+    const cached = this.cache.get(key, pw);
+    if (cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) return toUser(usable);
+    if (!(await this.hasher.verify(usable?.password_hash, pw)) || !usable) return undefined;
+    let hash = usable.password_hash!;
+    if (this.hasher.needsRehash(hash)) {
+      const next = await this.hasher.hash(pw);
+      if (await this.store.users.replacePasswordHash(usable.id, hash, next, this.clock.now())) hash = next;
+    }
+    this.cache.put(key, pw, usable.id, hash);
+    await this.backfillDigest(usable, pw);
+    return toUser(usable);
+  }
+
+  /** H(A1) for an algorithm enabled after the password was set can only be made when the password is
+   * at hand: at the next successful password login. */
+  private async backfillDigest(row: UserRow, password: string): Promise<void> {
+    const have = new Set((await this.store.digestCredentials.listForUser(row.id)).filter((r) => r.realm === this.digest.realm).map((r) => r.algorithm));
+    if (this.digest.bases.every((b) => have.has(b))) return;
+    for (const r of this.digest.rowsFor(row.id, row.username, password, this.clock.now())) {
+      if (!have.has(r.algorithm)) await this.store.digestCredentials.addIfMissing(r);
+    }
+  }
+
+  private async require(username: string): Promise<UserRow> {
+    const row = await this.store.users.findByKey(usernameKey(username));
+    if (!row) throw new UserNotFound(username);
+    return row;
+  }
+}
+
+function checkEmail(raw: string): string {
+  const email = raw.trim().normalize('NFC');
+  if (email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new InvalidEmail(`"${raw}" is not an email address`);
+  return email;
+}

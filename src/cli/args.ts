@@ -1,0 +1,44 @@
+// A small argument parser: --name value, --name=value, --flag, --no-flag, and positionals.
+export class UsageError extends Error {}
+
+export type FlagKind = 'string' | 'bool';
+
+export interface Parsed {
+  positionals: string[];
+  flags: Record<string, string | boolean>;
+}
+
+export function parseArgs(argv: string[], known: Record<string, FlagKind>): Parsed {
+  const positionals: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let value: string | boolean | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (!(name in known) && name.startsWith('no-') && known[name.slice(3)] === 'bool' && value === undefined) {
+      name = name.slice(3);
+      value = false;
+    }
+    const kind = known[name];
+    if (!kind) throw new UsageError(`unknown option --${name}`);
+    if (kind === 'bool') {
+      flags[name] = value === undefined ? true : value;
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    }
+    flags[name] = value;
+  }
+  return { positionals, flags };
+}

@@ -1,0 +1,86 @@
+// The `gatehouse` command: serve, migrate, user.
+import { readFileSync } from 'node:fs';
+import { loadSettings, SETTINGS, SettingsError, type Settings } from '../config/settings.js';
+import { SecretKeyError } from '../crypto/secret-key.js';
+import { StartupError } from '../gatehouse.js';
+import { parseArgs, UsageError, type FlagKind } from './args.js';
+import { serveCommand } from './serve.js';
+import { migrateCommand, userCommand, USER_FLAGS } from './user.js';
+
+const SETTING_FLAGS: Record<string, FlagKind> = Object.fromEntries(SETTINGS.map((s) => [s.flag, s.kind === 'bool' ? 'bool' : 'string']));
+
+export const HELP = `Usage: gatehouse <command> [options]
+
+Commands:
+  serve                        start the server (what \`npm start\` runs)
+  migrate                      apply pending database migrations and exit
+  user add <username> [--password <pw> | --password-stdin] [--email E] [--name N]
+  user passwd <username> [--password <pw> | --password-stdin]
+  user list [--json]
+  user disable <username>      refuse every sign-in of the user
+  user enable <username>
+  user remove <username>       delete the user and its stored secrets
+  user unlock <username>       clear the user's failed-login counter and lock
+  help                         show this text
+
+Every command takes the settings below as flags; each also comes from its environment variable.
+${SETTINGS.map((s) => `  --${s.flag.padEnd(26)} ${s.env}${s.default !== undefined && !s.secret ? ` (default ${s.default})` : ''}\n      ${s.describe}`).join('\n')}
+`;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readStdin(): string;
+  stdinIsTty: boolean;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  readStdin: () => readFileSync(0, 'utf8'),
+  stdinIsTty: Boolean(process.stdin.isTTY),
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (!command || command === 'help' || command === '--help' || command === '-h') {
+      io.out(HELP);
+      return command ? 0 : 2;
+    }
+    if (command === '--version') {
+      io.out(`${version()}\n`);
+      return 0;
+    }
+    const known = { ...SETTING_FLAGS, ...(command === 'user' ? USER_FLAGS : {}) };
+    const { positionals, flags } = parseArgs(rest, known);
+    const settings: Settings = loadSettings(flags);
+    switch (command) {
+      case 'serve':
+        if (positionals.length) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
+        return await serveCommand(settings, io);
+      case 'migrate':
+        return await migrateCommand(settings, io);
+      case 'user':
+        return await userCommand(settings, positionals, flags, io);
+      default:
+        throw new UsageError(`unknown command "${command}"; try gatehouse help`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`gatehouse: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof SettingsError || err instanceof StartupError || err instanceof SecretKeyError) {
+      io.err(`gatehouse: ${err.message}\n`);
+      return 1;
+    }
+    io.err(`gatehouse: unexpected error: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

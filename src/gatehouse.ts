@@ -1,0 +1,100 @@
+// Composition: from settings to the running services. Shared by `gatehouse serve`, the user
+// commands of the CLI and the tests.
+import { createHmac } from 'node:crypto';
+import { Accounts } from './accounts/accounts.js';
+import { CredentialCache } from './accounts/credential-cache.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Settings } from './config/settings.js';
+import { PasswordHasher } from './crypto/passwords.js';
+import { SecretBox } from './crypto/secret-box.js';
+import { loadSecretKey, type SecretKey } from './crypto/secret-key.js';
+import type { DigestDeps } from './schemes/digest/authenticate.js';
+import { NonceService } from './schemes/digest/nonce.js';
+import { DigestSecrets } from './schemes/digest/stored-secret.js';
+import { Store } from './store/store.js';
+import { LoginThrottle } from './throttle/login-throttle.js';
+
+export class StartupError extends Error {}
+
+export interface Gatehouse {
+  settings: Settings;
+  store: Store;
+  clock: Clock;
+  accounts: Accounts;
+  throttle: LoginThrottle;
+  digest: DigestDeps;
+  keyOrigin: string;
+  keyCreated: boolean;
+  migrationsApplied: string[];
+  close(): Promise<void>;
+}
+
+export interface GatehouseOptions {
+  clock?: Clock;
+}
+
+export async function createGatehouse(settings: Settings, options: GatehouseOptions = {}): Promise<Gatehouse> {
+  const clock = options.clock ?? systemClock;
+  const { key, origin, created } = loadSecretKey(settings);
+  let store: Store;
+  try {
+    store = await Store.open(settings.databaseUrl, { sqliteSynchronous: settings.sqliteSynchronous });
+  } catch (err) {
+    throw new StartupError(`cannot open the database: ${(err as Error).message}`);
+  }
+  try {
+    let applied: string[];
+    try {
+      applied = await store.migrate();
+    } catch (err) {
+      throw new StartupError(`cannot prepare the database (${store.describe}): ${(err as Error).message}`);
+    }
+    await checkKeyMatchesDatabase(store, key);
+
+    const box = new SecretBox(key);
+    const hasher = new PasswordHasher(
+      { memoryCost: settings.argon2Memory, timeCost: settings.argon2Time, parallelism: settings.argon2Parallelism },
+      settings.argon2Concurrency,
+      settings.argon2Queue,
+    );
+    const secrets = new DigestSecrets(settings.digestRealm, settings.digestAlgorithms, box);
+    const throttle = new LoginThrottle(store.loginThrottle, settings, clock);
+    const cache = new CredentialCache(settings.credentialCacheTtl * 1000, clock);
+    const accounts = new Accounts(store, hasher, secrets, cache, throttle, settings, clock);
+    const digest: DigestDeps = {
+      realm: settings.digestRealm,
+      algorithms: settings.digestAlgorithms,
+      repeatFirst: settings.digestRepeatFirst,
+      nonces: new NonceService(key.derive('digest-nonce'), settings.digestRealm, settings.digestNonceTtl * 1000, clock),
+      secrets,
+      store,
+      throttle,
+      clock,
+      maxNc: settings.digestMaxNc,
+      nextNonceWindowMs: settings.digestNextNonceWindow * 1000,
+    };
+    return {
+      settings, store, clock, accounts, throttle, digest,
+      keyOrigin: origin,
+      keyCreated: created,
+      migrationsApplied: applied,
+      close: () => store.close(),
+    };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** A database set up under one key must never be served with another: sealed secrets would not open
+ * and nonces would not verify. Refuse to start instead (catalogue R-10). */
+async function checkKeyMatchesDatabase(store: Store, key: SecretKey): Promise<void> {
+  const check = createHmac('sha256', key.derive('key-check')).update('gatehouse').digest('base64url');
+  const stored = await store.meta.putIfAbsent('secret_key_check', check);
+  if (stored !== check) {
+    throw new StartupError(
+      'the secret key does not match the one this database was set up with. Set GATEHOUSE_SECRET_KEY ' +
+        '(or GATEHOUSE_SECRET_KEY_FILE) to the original key; every instance sharing a database needs the same key.',
+    );
+  }
+}

@@ -1,0 +1,35 @@
+// RFC 7617 HTTP Basic: check → parse → password login (throttled, shared with every password path).
+import type { Accounts, User } from '../../accounts/accounts.js';
+import { MalformedCredentials, splitCredentials } from '../http-auth/credentials.js';
+import { precheck, tooManyAttempts, unauthorized, type AuthRequest, type Reply } from '../http-auth/replies.js';
+import { basicChallenge } from './challenge.js';
+import { parseBasic } from './parse.js';
+
+export type BasicOutcome = { ok: true; user: User } | { ok: false; reply: Reply };
+
+export interface BasicDeps {
+  realm: string;
+  accounts: Accounts;
+  recordMalformed(ip: string): Promise<void>;
+}
+
+export async function authenticateBasic(req: AuthRequest, deps: BasicDeps): Promise<BasicOutcome> {
+  const challenge = () => [basicChallenge(deps.realm)];
+  const pre = precheck(req);
+  if (!('value' in pre)) return { ok: false, reply: pre };
+  if (pre.value === undefined) return { ok: false, reply: unauthorized(challenge()) };
+  let creds;
+  try {
+    const { scheme, rest } = splitCredentials(pre.value);
+    if (scheme !== 'basic') return { ok: false, reply: unauthorized(challenge()) };
+    creds = parseBasic(rest);
+  } catch (err) {
+    if (!(err instanceof MalformedCredentials)) throw err;
+    await deps.recordMalformed(req.ip);
+    return { ok: false, reply: unauthorized(challenge()) };
+  }
+  const result = await deps.accounts.passwordLogin(creds.userId, creds.password, req.ip);
+  if (result.kind === 'wait') return { ok: false, reply: tooManyAttempts(result.retryAfter) };
+  if (result.kind === 'fail') return { ok: false, reply: unauthorized(challenge()) };
+  return { ok: true, user: result.user };
+}

@@ -1,0 +1,135 @@
+// RFC 7616 HTTP Digest, as a pipeline of checks:
+//   precheck → parse (400 if malformed) → uri = request-target (§3.4.6, 400) → realm and opaque (§3.3)
+//   → algorithm was offered (§5 downgrade) → nonce HMAC for that algorithm → user and H(A1)
+//   → throttle → response (constant time, §5) → nonce fresh, else stale=true (§3.3)
+//   → (nonce, nc) unused, atomically in the store (§3.4, replay) → Authentication-Info (§3.5).
+import type { Clock } from '../../clock.js';
+import { safeEqual } from '../../crypto/compare.js';
+import type { Store } from '../../store/store.js';
+import type { LoginThrottle } from '../../throttle/login-throttle.js';
+import { toUser, type User } from '../../accounts/accounts.js';
+import { usernameKey } from '../../accounts/usernames.js';
+import { MalformedCredentials, quote, splitCredentials } from '../http-auth/credentials.js';
+import { badRequest, precheck, tooManyAttempts, unauthorized, type AuthRequest, type Reply } from '../http-auth/replies.js';
+import { baseOf, findAlgorithm, H, type DigestAlgorithm } from './algorithms.js';
+import { digestChallenges } from './challenge.js';
+import { expectedResponse, responseAuth, type ComputeInput } from './compute.js';
+import type { NonceService } from './nonce.js';
+import { parseDigestResponse, type DigestResponse } from './parse-response.js';
+import type { DigestSecrets } from './stored-secret.js';
+
+export interface DigestDeps {
+  realm: string;
+  algorithms: readonly DigestAlgorithm[];
+  repeatFirst: boolean;
+  nonces: NonceService;
+  secrets: DigestSecrets;
+  store: Store;
+  throttle: LoginThrottle;
+  clock: Clock;
+  maxNc: number;
+  nextNonceWindowMs: number;
+}
+
+export type DigestOutcome =
+  | { ok: true; user: User; algorithm: DigestAlgorithm; qop: string; authenticationInfo(responseBody: Buffer): string }
+  | { ok: false; reply: Reply };
+
+export function challenges(deps: DigestDeps, stale: boolean): string[] {
+  const list = [...deps.algorithms];
+  if (deps.repeatFirst && list.length > 1) list.push(list[0]!);
+  return digestChallenges(deps.realm, list, deps.nonces, stale);
+}
+
+export async function authenticateDigest(req: AuthRequest, deps: DigestDeps): Promise<DigestOutcome> {
+  const fail = (stale = false): DigestOutcome => ({ ok: false, reply: unauthorized(challenges(deps, stale)) });
+  const pre = precheck(req);
+  if (!('value' in pre)) return { ok: false, reply: pre };
+  if (pre.value === undefined) return fail();
+
+  let r: DigestResponse;
+  try {
+    const { scheme, rest } = splitCredentials(pre.value);
+    if (scheme !== 'digest') return fail();
+    r = parseDigestResponse(rest);
+  } catch (err) {
+    if (!(err instanceof MalformedCredentials)) throw err;
+    return { ok: false, reply: badRequest(`Malformed Digest credentials: ${err.message}.`) };
+  }
+  if (!uriMatches(r.uri, req.target, req.host)) {
+    return { ok: false, reply: badRequest('The Digest uri does not match the request target.') };
+  }
+  if (r.realm !== deps.realm) return fail();
+  const algorithm = findAlgorithm(r.algorithm);
+  if (!algorithm || !deps.algorithms.includes(algorithm)) return fail();
+  const nonce = deps.nonces.check(r.nonce, algorithm);
+  if (nonce.state === 'invalid') return fail();
+  if (r.opaque === undefined || !safeEqual(r.opaque, deps.nonces.opaque(r.nonce))) return fail();
+
+  const found = await findCredential(deps, r, algorithm);
+  const accountKey = found ? found.user.username_key : r.userhash ? `userhash:${r.username.toLowerCase()}` : usernameKey(r.username);
+  const verdict = await deps.throttle.check(accountKey, req.ip);
+  if (verdict.kind === 'wait') return { ok: false, reply: tooManyAttempts(verdict.retryAfter) };
+
+  const input: ComputeInput = {
+    algorithm,
+    // An unknown user is checked against a throw-away secret, so it costs what a wrong password costs.
+    ha1: found?.ha1 ?? H(baseOf(algorithm), String(Math.random())),
+    nonce: r.nonce,
+    cnonce: r.cnonce,
+    ncText: r.ncText,
+    qop: r.qop,
+    uri: r.uri,
+  };
+  const right = safeEqual(expectedResponse(input, req.method, req.body), r.response);
+  if (!right || !found || verdict.kind === 'locked') {
+    await deps.throttle.failure(accountKey, req.ip);
+    return fail();
+  }
+  // The password was right: an old nonce, or one used up, only needs a fresh nonce (stale=true).
+  if (nonce.state === 'expired' || r.nc > deps.maxNc) return fail(true);
+  if (!(await deps.store.digestNonces.claim(r.nonce, r.nc, nonce.expiresAt))) return fail();
+  if (verdict.hasFailures) await deps.throttle.success(accountKey);
+
+  const nextNonce = nonce.expiresAt - deps.clock.now() <= deps.nextNonceWindowMs ? deps.nonces.issue(algorithm) : undefined;
+  return {
+    ok: true,
+    user: toUser(found.user),
+    algorithm,
+    qop: r.qop,
+    authenticationInfo: (body) => {
+      const parts = [`rspauth=${quote(responseAuth(input, body))}`, `qop=${r.qop}`, `nc=${r.ncText}`, `cnonce=${quote(r.cnonce)}`];
+      if (nextNonce) parts.unshift(`nextnonce=${quote(nextNonce)}`);
+      return parts.join(', ');
+    },
+  };
+}
+
+async function findCredential(deps: DigestDeps, r: DigestResponse, algorithm: DigestAlgorithm) {
+  const base = baseOf(algorithm);
+  const repo = deps.store.digestCredentials;
+  let user;
+  let row;
+  if (r.userhash) {
+    row = await repo.findByUserhash(deps.realm, base, r.username.toLowerCase());
+    user = row && (await deps.store.users.findById(row.user_id));
+  } else {
+    user = await deps.store.users.findByKey(usernameKey(r.username));
+    row = user && (await repo.find(user.id, deps.realm, base));
+  }
+  if (!user || !row || user.disabled) return undefined;
+  return { user, ha1: deps.secrets.open(row) };
+}
+
+/** §3.4.6: the uri parameter names the resource of the request line. Absolute form is accepted when
+ * it names this host and the same path and query. */
+function uriMatches(uri: string, target: string, host: string | undefined): boolean {
+  if (uri === target) return true;
+  if (!/^https?:\/\//i.test(uri) || !host) return false;
+  try {
+    const u = new URL(uri);
+    return u.host.toLowerCase() === host.toLowerCase() && u.pathname + u.search === target;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,48 @@
+// RFC 7616 §3.3 nonce: stateless, unguessable, bound to the server key, the realm, the algorithm of
+// the challenge that carried it, and an expiry. Layout: base64url(expiry[6] || random[12] || tag[16]).
+// Any instance holding the same key can check any nonce (catalogue DG-16); which (nonce, nc) pairs were
+// used lives in the store.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { DigestAlgorithm } from './algorithms.js';
+
+export type NonceState = 'valid' | 'expired' | 'invalid';
+
+export interface NonceCheck {
+  state: NonceState;
+  expiresAt: number;
+}
+
+export class NonceService {
+  constructor(
+    private readonly key: Buffer,
+    private readonly realm: string,
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  issue(algorithm: DigestAlgorithm): string {
+    const head = Buffer.alloc(18);
+    head.writeUIntBE(this.clock.now() + this.ttlMs, 0, 6);
+    randomBytes(12).copy(head, 6);
+    return Buffer.concat([head, this.tag(head, algorithm)]).toString('base64url');
+  }
+
+  check(nonce: string, algorithm: DigestAlgorithm): NonceCheck {
+    if (!/^[A-Za-z0-9_-]{46}$/.test(nonce)) return { state: 'invalid', expiresAt: 0 };
+    const raw = Buffer.from(nonce, 'base64url');
+    const head = raw.subarray(0, 18);
+    if (!timingSafeEqual(raw.subarray(18), this.tag(head, algorithm))) return { state: 'invalid', expiresAt: 0 };
+    const expiresAt = head.readUIntBE(0, 6);
+    return { state: expiresAt > this.clock.now() ? 'valid' : 'expired', expiresAt };
+  }
+
+  /** The opaque value returned with a nonce; clients must echo it unchanged (RFC 7616 §3.3). */
+  opaque(nonce: string): string {
+    return createHmac('sha256', this.key).update(`opaque\0${nonce}`).digest().subarray(0, 18).toString('base64url');
+  }
+
+  private tag(head: Buffer, algorithm: DigestAlgorithm): Buffer {
+    return createHmac('sha256', this.key).update(`nonce\0${this.realm}\0${algorithm}\0`).update(head).digest().subarray(0, 16);
+  }
+}

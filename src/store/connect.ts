@@ -1,0 +1,75 @@
+// Opening a database: SQLite (better-sqlite3, WAL, synchronous=FULL, busy timeout) or PostgreSQL (pg).
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Connection {
+  db: Kysely<Database>;
+  engine: Engine;
+  /** A description safe to print: no password. */
+  describe: string;
+}
+
+export interface ConnectOptions {
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  poolSize?: number;
+}
+
+// int8 (bigint) columns hold millisecond times and counters; read them as numbers.
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export async function connect(url: string, options: ConnectOptions = {}): Promise<Connection> {
+  if (url.startsWith('sqlite:')) return connectSqlite(url.slice('sqlite:'.length), options);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return connectPostgres(url, options);
+  throw new Error(`unsupported database URL (expected sqlite:<path> or postgres://…)`);
+}
+
+function connectSqlite(path: string, options: ConnectOptions): Connection {
+  const memory = path === ':memory:';
+  const file = memory ? path : resolve(path);
+  if (!memory) mkdirSync(dirname(file), { recursive: true });
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('foreign_keys = ON');
+  // Durability is a promise (catalogue R-03): check that SQLite took the settings.
+  const mode = String(raw.pragma('journal_mode', { simple: true })).toLowerCase();
+  if (!memory && mode !== 'wal') throw new Error(`SQLite refused WAL mode (got ${mode})`);
+  const sync = Number(raw.pragma('synchronous', { simple: true }));
+  const wanted = (options.sqliteSynchronous ?? 'FULL') === 'FULL' ? 2 : 1;
+  if (sync !== wanted) throw new Error(`SQLite refused synchronous=${options.sqliteSynchronous ?? 'FULL'}`);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return { db, engine: 'sqlite', describe: `sqlite:${file}` };
+}
+
+async function connectPostgres(url: string, options: ConnectOptions): Promise<Connection> {
+  // `?schema=name` keeps Gatehouse's tables in their own schema (created if missing).
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema');
+  parsed.searchParams.delete('schema');
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error('schema= must be a lower-case SQL identifier');
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+    types: pgTypes,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // A dropped idle connection must not crash the process; the next query reports the outage.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  const safe = new URL(parsed.toString());
+  if (safe.password) safe.password = '***';
+  return { db, engine: 'postgres', describe: safe.toString() + (schema ? ` (schema ${schema})` : '') };
+}

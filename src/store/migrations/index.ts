@@ -1,0 +1,12 @@
+// Versioned migrations, in code. A new migration is a new file here and a new entry below;
+// never edit one that has shipped.
+import type { Migration, MigrationProvider } from 'kysely';
+import * as m001 from './001-initial.js';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '001-initial': m001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

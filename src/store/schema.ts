@@ -1,0 +1,52 @@
+// Table types, the one schema for both engines. Times are milliseconds since the epoch (bigint in
+// PostgreSQL, parsed to number); flags are 0/1 integers so both engines read the same values.
+export interface UsersTable {
+  id: string;
+  username: string;
+  username_key: string;
+  email: string | null;
+  display_name: string | null;
+  password_hash: string | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** H(A1) per user, realm and base algorithm, sealed with the server key (password-equivalent). */
+export interface DigestCredentialsTable {
+  user_id: string;
+  realm: string;
+  algorithm: string;
+  userhash: string;
+  ha1: string;
+  created_at: number;
+}
+
+/** One row per accepted (nonce, nc): the primary key makes each pair usable exactly once. */
+export interface DigestNonceUsesTable {
+  nonce: string;
+  nc: number;
+  expires_at: number;
+}
+
+/** Failed-login counters, keyed "account:<username key>" or "ip:<address>". */
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  window_start: number;
+  blocked_until: number;
+  updated_at: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  digest_credentials: DigestCredentialsTable;
+  digest_nonce_uses: DigestNonceUsesTable;
+  login_throttle: LoginThrottleTable;
+  meta: MetaTable;
+}
