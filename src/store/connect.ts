@@ -13,6 +13,8 @@ export interface Connection {
   engine: Engine;
   /** A description safe to print: no password. */
   describe: string;
+  /** PostgreSQL schema holding the tables (from ?schema=, else public). */
+  schema: string | undefined;
 }
 
 export interface ConnectOptions {
@@ -48,7 +50,7 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   const wanted = (options.sqliteSynchronous ?? 'FULL') === 'FULL' ? 2 : 1;
   if (sync !== wanted) throw new Error(`SQLite refused synchronous=${options.sqliteSynchronous ?? 'FULL'}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
-  return { db, engine: 'sqlite', describe: `sqlite:${file}` };
+  return { db, engine: 'sqlite', describe: `sqlite:${file}`, schema: undefined };
 }
 
 async function connectPostgres(url: string, options: ConnectOptions): Promise<Connection> {
@@ -71,5 +73,5 @@ async function connectPostgres(url: string, options: ConnectOptions): Promise<Co
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   const safe = new URL(parsed.toString());
   if (safe.password) safe.password = '***';
-  return { db, engine: 'postgres', describe: safe.toString() + (schema ? ` (schema ${schema})` : '') };
+  return { db, engine: 'postgres', describe: safe.toString() + (schema ? ` (schema ${schema})` : ''), schema: schema ?? 'public' };
 }

@@ -1,5 +1,5 @@
 // The data-access layer: one object over SQLite or PostgreSQL, one repository per aggregate.
-import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { connect, type ConnectOptions, type Engine } from './connect.js';
 import { DigestCredentialsRepo } from './digest-credentials.js';
 import { DigestNoncesRepo } from './digest-nonces.js';
@@ -26,21 +26,23 @@ export class Repos {
 }
 
 export class Store extends Repos {
-  private constructor(db: Kysely<Database>, readonly engine: Engine, readonly describe: string) {
+  private constructor(db: Kysely<Database>, readonly engine: Engine, readonly describe: string, private readonly schema: string | undefined) {
     super(db);
   }
 
   static async open(url: string, options: ConnectOptions = {}): Promise<Store> {
     const c = await connect(url, options);
-    return new Store(c.db, c.engine, c.describe);
+    return new Store(c.db, c.engine, c.describe, c.schema);
   }
 
   /** Apply pending migrations; returns the names applied. */
   async migrate(): Promise<string[]> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    // The migration bookkeeping lives in our own schema: without this, Kysely would take another
+    // deployment's tables in another schema of the same database for ours.
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
-    return (results ?? []).filter((r: MigrationResultSet['results'] extends (infer T)[] | undefined ? T : never) => r.status === 'Success').map((r) => r.migrationName);
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
 
   /** Run `work` in one transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so a

@@ -64,7 +64,7 @@ export async function authenticateDigest(req: AuthRequest, deps: DigestDeps): Pr
   if (!algorithm || !deps.algorithms.includes(algorithm)) return fail();
   const nonce = deps.nonces.check(r.nonce, algorithm);
   if (nonce.state === 'invalid') return fail();
-  if (r.opaque === undefined || !safeEqual(r.opaque, deps.nonces.opaque(r.nonce))) return fail();
+  if (r.opaque === undefined || !safeEqual(r.opaque, deps.nonces.opaque)) return fail();
 
   const found = await findCredential(deps, r, algorithm);
   const accountKey = found ? found.user.username_key : r.userhash ? `userhash:${r.username.toLowerCase()}` : usernameKey(r.username);

@@ -11,7 +11,7 @@ export function digestChallenges(realm: string, algorithms: readonly DigestAlgor
       `qop="auth, auth-int"`,
       `algorithm=${algorithm}`,
       `nonce=${quote(nonce)}`,
-      `opaque=${quote(nonces.opaque(nonce))}`,
+      `opaque=${quote(nonces.opaque)}`,
       `charset=UTF-8`,
       `userhash=true`,
     ];

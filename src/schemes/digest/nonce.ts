@@ -19,7 +19,9 @@ export class NonceService {
     private readonly realm: string,
     private readonly ttlMs: number,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.opaque = createHmac('sha256', key).update(`opaque\0${realm}`).digest().subarray(0, 18).toString('base64url');
+  }
 
   issue(algorithm: DigestAlgorithm): string {
     const head = Buffer.alloc(18);
@@ -37,10 +39,9 @@ export class NonceService {
     return { state: expiresAt > this.clock.now() ? 'valid' : 'expired', expiresAt };
   }
 
-  /** The opaque value returned with a nonce; clients must echo it unchanged (RFC 7616 §3.3). */
-  opaque(nonce: string): string {
-    return createHmac('sha256', this.key).update(`opaque\0${nonce}`).digest().subarray(0, 18).toString('base64url');
-  }
+  /** The opaque value of this protection space. Clients echo it unchanged on later requests, also
+   * with a nonce taken from nextnonce (RFC 7616 §3.3, §3.5), so it depends on the key and realm only. */
+  readonly opaque: string;
 
   private tag(head: Buffer, algorithm: DigestAlgorithm): Buffer {
     return createHmac('sha256', this.key).update(`nonce\0${this.realm}\0${algorithm}\0`).update(head).digest().subarray(0, 16);
