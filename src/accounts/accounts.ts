@@ -124,40 +124,44 @@ export class Accounts {
     return row && toUser(row);
   }
 
-  /** The shared password path: throttle, verify, count the outcome. Never says which part was wrong. */
+  /** The shared password path: throttle, verify, count the outcome. Never says which part was wrong.
+   * A credential verified a moment ago is served from the cache with reads only; every other check
+   * first reserves an attempt with the throttle, so parallel guesses get no extra checks. */
   async passwordLogin(username: string, password: string, ip: string): Promise<LoginResult> {
     const key = usernameKey(username);
+    const pw = normalizePassword(password);
     const verdict = await this.throttle.check(key, ip);
     if (verdict.kind === 'wait') return verdict;
-    if (verdict.kind === 'locked') {
-      await this.throttle.failure(key, ip);
-      return { kind: 'fail' };
-    }
-    const user = await this.verifyPassword(key, password);
-    if (!user) {
-      await this.throttle.failure(key, ip);
-      return { kind: 'fail' };
-    }
-    if (verdict.hasFailures) await this.throttle.success(key);
-    return { kind: 'ok', user };
-  }
-
-  /** Check a password. An unknown or disabled user costs a full argon2 run against a dummy hash. */
-  private async verifyPassword(key: string, password: string): Promise<User | undefined> {
-    const pw = normalizePassword(password);
     const row = await this.store.users.findByKey(key);
     const usable = row && row.disabled === 0 && row.password_hash ? row : undefined;
     const cached = this.cache.get(key, pw);
-    if (cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) return toUser(usable);
-    if (!(await this.hasher.verify(usable?.password_hash, pw)) || !usable) return undefined;
-    let hash = usable.password_hash!;
+    if (verdict.kind === 'open' && cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) {
+      if (verdict.hasFailures) await this.throttle.clearAccount(key);
+      return { kind: 'ok', user: toUser(usable) };
+    }
+    const attempt = await this.throttle.begin(key, ip);
+    if (attempt.kind === 'wait') return attempt;
+    if (attempt.kind !== 'attempt') return { kind: 'wait', retryAfter: 1 };
+    // An unknown or disabled user is checked against a dummy hash: it costs what a wrong password costs.
+    const ok = !attempt.locked && (await this.hasher.verify(usable?.password_hash, pw)) && usable !== undefined;
+    if (!ok || !usable) {
+      await attempt.fail();
+      return { kind: 'fail' };
+    }
+    await attempt.succeed();
+    await this.afterVerified(usable, key, pw);
+    return { kind: 'ok', user: toUser(usable) };
+  }
+
+  /** Rehash when the argon2 parameters changed, remember the credential, fill in missing H(A1). */
+  private async afterVerified(row: UserRow, key: string, pw: string): Promise<void> {
+    let hash = row.password_hash!;
     if (this.hasher.needsRehash(hash)) {
       const next = await this.hasher.hash(pw);
-      if (await this.store.users.replacePasswordHash(usable.id, hash, next, this.clock.now())) hash = next;
+      if (await this.store.users.replacePasswordHash(row.id, hash, next, this.clock.now())) hash = next;
     }
-    this.cache.put(key, pw, usable.id, hash);
-    await this.backfillDigest(usable, pw);
-    return toUser(usable);
+    this.cache.put(key, pw, row.id, hash);
+    await this.backfillDigest(row, pw);
   }
 
   /** H(A1) for an algorithm enabled after the password was set can only be made when the password is

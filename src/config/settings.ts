@@ -60,7 +60,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'port', env: 'GATEHOUSE_PORT', flag: 'port', kind: 'int', default: '3000', min: 0, max: 65535, describe: 'TCP port to listen on (0 picks a free port).' },
   { key: 'host', env: 'GATEHOUSE_HOST', flag: 'host', kind: 'string', default: '127.0.0.1', describe: 'Address to listen on. Use 0.0.0.0 to accept connections from other machines.' },
   { key: 'issuer', env: 'GATEHOUSE_ISSUER', flag: 'issuer', kind: 'string', default: undefined, describe: 'Public base URL of this server, e.g. https://auth.example.com. Defaults to http://HOST:PORT.' },
-  { key: 'databaseUrl', env: 'GATEHOUSE_DATABASE_URL', flag: 'database-url', kind: 'string', default: 'sqlite:./data/gatehouse.db', describe: 'sqlite:<path> (embedded, one instance) or postgres://user@host:port/db (several instances).' },
+  { key: 'databaseUrl', env: 'GATEHOUSE_DATABASE_URL', flag: 'database-url', kind: 'string', default: undefined, describe: 'sqlite:<path> (embedded, one instance; default sqlite:DATA_DIR/gatehouse.db) or postgres://user@host:port/db[?schema=name] (several instances).' },
   { key: 'dataDir', env: 'GATEHOUSE_DATA_DIR', flag: 'data-dir', kind: 'string', default: './data', describe: 'Directory for the generated secret key file (and the SQLite file by default).' },
   { key: 'secretKey', env: 'GATEHOUSE_SECRET_KEY', flag: 'secret-key', kind: 'string', default: undefined, secret: true, describe: 'The 32-byte key that encrypts secrets at rest, as 64 hex digits or base64url. Unset: read or create DATA_DIR/secret.key. Every instance sharing a database needs the same key.' },
   { key: 'secretKeyFile', env: 'GATEHOUSE_SECRET_KEY_FILE', flag: 'secret-key-file', kind: 'string', default: undefined, describe: 'Read the secret key from this file instead (keeps it out of the process list).' },
@@ -165,12 +165,12 @@ export function loadSettings(flags: Record<string, string | boolean | undefined>
   } catch {
     throw new SettingsError(`GATEHOUSE_ISSUER: expected an http(s) URL, got "${s.issuer}"`);
   }
+  s.databaseUrl ??= `sqlite:${s.dataDir.replace(/\/+$/, '')}/gatehouse.db`;
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(s.databaseUrl)) {
     throw new SettingsError(`GATEHOUSE_DATABASE_URL: expected sqlite:<path> or postgres://…, got "${s.databaseUrl}"`);
   }
-  for (const realm of [s.basicRealm, s.digestRealm]) {
-    if (!realm || /["\\\u0000-\u001f\u007f]/.test(realm)) throw new SettingsError(`realm "${realm}": must be non-empty, without quotes, backslashes or control characters`);
+  for (const [name, realm] of [['GATEHOUSE_BASIC_REALM', s.basicRealm], ['GATEHOUSE_DIGEST_REALM', s.digestRealm]] as const) {
+    if (!realm || /["\\\u0000-\u001f\u007f]/.test(realm)) throw new SettingsError(`${name}: the realm must be non-empty, without quotes, backslashes or control characters (got ${JSON.stringify(realm)})`);
   }
-  if (s.passwordMinLength > s.passwordMaxLength) throw new SettingsError('GATEHOUSE_PASSWORD_MIN_LENGTH is larger than GATEHOUSE_PASSWORD_MAX_LENGTH');
   return s;
 }

@@ -18,10 +18,9 @@ export class PasswordHasher {
     this.gate = new Semaphore(concurrency, queue);
   }
 
-  hash(password: string): Promise<string> {
-    return this.gate.run(() =>
-      argon2.hash(password, { type: argon2.argon2id, ...this.params, hashLength: 32 }),
-    );
+  async hash(password: string): Promise<string> {
+    const phc = await this.gate.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params, hashLength: 32 }));
+    return canonicalPhc(phc);
   }
 
   /** Verify against a stored PHC string. A missing hash is checked against a dummy hash of the same
@@ -50,4 +49,10 @@ export class PasswordHasher {
     this.dummy ??= this.hash(randomBytes(16).toString('base64url'));
     return this.dummy;
   }
+}
+
+/** node-argon2 0.45 writes the parameters as m,p,t; the PHC string format (and libargon2's own
+ * decoder) wants m,t,p. Store the canonical order so other stacks can verify our hashes. */
+export function canonicalPhc(phc: string): string {
+  return phc.replace(/\$m=(\d+),p=(\d+),t=(\d+)\$/, '$m=$1,t=$3,p=$2$');
 }

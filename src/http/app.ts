@@ -19,9 +19,10 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: g.settings.logLevel,
-      // Defence in depth: request logging below never includes headers, but if anything ever
-      // logs them, these are cut (catalogue ST-08).
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'password'], censor: '[redacted]' },
+      // Request logging below never includes headers. Fastify's client-error log carries the raw
+      // request bytes (rawPacket, with any Authorization header): cut those and anything else that
+      // might hold a secret (catalogue ST-08).
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'password', 'err.rawPacket', 'rawPacket'], censor: '[redacted]' },
     },
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: g.settings.trustProxy,

@@ -1,9 +1,16 @@
 // Failed-login protection shared by every password path (Basic, Digest; later the JWT login and the
 // password grant). Counters live in the store, so they hold across instances and restarts
-// (catalogue RL-01, RL-02, RL-10, RL-11). Per account: a few free failures, then a doubling wait, and a
-// hard lock after many consecutive failures. Per client address: a fixed window.
+// (catalogue RL-01, RL-02, RL-10, RL-11).
+//
+// Per account: a few free failures, then a doubling wait, and a hard lock after many consecutive
+// failures. Per client address: a fixed window. Two steps:
+//   check()  a read, before anything else: is the account or address blocked now? (429)
+//   begin()  an atomic reservation taken before a password is checked: it counts the attempt as a
+//            failure up front and, past the free failures, blocks the account while the check runs.
+//            Parallel guesses therefore get no more checks than sequential ones (RL-07).
+//            The attempt then ends with fail() or succeed().
 import type { Clock } from '../clock.js';
-import type { LoginThrottleRepo, ThrottleRow } from '../store/login-throttle.js';
+import type { LoginThrottleRepo } from '../store/login-throttle.js';
 
 export interface ThrottleSettings {
   throttle: boolean;
@@ -16,64 +23,107 @@ export interface ThrottleSettings {
   ipFailureWindow: number;
 }
 
-/** `open` says whether the account has failures on record, so a success only writes when it must. */
+/** `open` says whether the account has failures on record (a success must then clear them). */
 export type ThrottleVerdict = { kind: 'open'; hasFailures: boolean } | { kind: 'wait'; retryAfter: number } | { kind: 'locked' };
+
+export interface Attempt {
+  kind: 'attempt';
+  /** The account had reached the hard limit: answer as for a wrong password, without checking. */
+  locked: boolean;
+  fail(): Promise<void>;
+  succeed(): Promise<void>;
+}
+
+/** How long an attempt past the free ones holds the account while its password is checked. */
+const CHECK_HOLD_MS = 10_000;
 
 const accountKey = (usernameKey: string) => `account:${usernameKey}`;
 const ipKey = (ip: string) => `ip:${ip}`;
+const wait = (ms: number) => ({ kind: 'wait' as const, retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
 
 export class LoginThrottle {
   constructor(private readonly repo: LoginThrottleRepo, private readonly s: ThrottleSettings, private readonly clock: Clock) {}
 
-  /** May this account, from this address, try a password now? */
   async check(usernameKey: string, ip: string): Promise<ThrottleVerdict> {
     if (!this.s.throttle) return { kind: 'open', hasFailures: false };
     const now = this.clock.now();
-    const rows = await this.repo.read([accountKey(usernameKey), ipKey(ip)]);
-    let wait = 0;
+    let blockedFor = 0;
     let locked = false;
     let hasFailures = false;
-    for (const row of rows) {
+    for (const row of await this.repo.read([accountKey(usernameKey), ipKey(ip)])) {
       if (row.key.startsWith('ip:')) {
         const end = row.window_start + this.s.ipFailureWindow * 1000;
-        if (row.failures >= this.s.ipFailureLimit && end > now) wait = Math.max(wait, end - now);
-      } else {
-        hasFailures = true;
-        if (!this.accountCounts(row, now)) continue;
-        if (row.blocked_until > now) wait = Math.max(wait, row.blocked_until - now);
-        else if (row.failures >= this.s.lockoutHardLimit) locked = true;
+        if (row.failures >= this.s.ipFailureLimit && end > now) blockedFor = Math.max(blockedFor, end - now);
+        continue;
       }
+      hasFailures = true;
+      if (row.blocked_until > now) blockedFor = Math.max(blockedFor, row.blocked_until - now);
+      else if (row.failures >= this.s.lockoutHardLimit) locked = true;
     }
-    if (wait > 0) return { kind: 'wait', retryAfter: Math.ceil(wait / 1000) };
+    if (blockedFor > 0) return wait(blockedFor);
     return locked ? { kind: 'locked' } : { kind: 'open', hasFailures };
   }
 
-  async failure(usernameKey: string | undefined, ip: string): Promise<void> {
-    if (!this.s.throttle) return;
+  /** Reserve one password check for an account and address (see above). `usernameKey` undefined
+   * counts against the address only (credentials without a usable name). */
+  async begin(usernameKey: string | undefined, ip: string): Promise<Attempt | ThrottleVerdict> {
+    if (!this.s.throttle) return { kind: 'attempt', locked: false, fail: async () => {}, succeed: async () => {} };
     const now = this.clock.now();
-    await this.repo.recordFailure(ipKey(ip), now, now - this.s.ipFailureWindow * 1000, 'window_start');
-    if (usernameKey === undefined) return;
-    const key = accountKey(usernameKey);
-    const row = await this.repo.recordFailure(key, now, now - this.s.lockoutResetAfter * 1000, 'updated_at');
-    const over = row.failures - this.s.lockoutFreeFailures;
-    if (over > 0) {
-      const delay = Math.min(this.s.lockoutBaseDelay * 2 ** Math.min(over - 1, 30), this.s.lockoutMaxDelay);
-      await this.repo.extendBlock(key, now + delay * 1000);
+    const ipCount = await this.repo.countInWindow(ipKey(ip), now, now - this.s.ipFailureWindow * 1000);
+    if (ipCount > this.s.ipFailureLimit) return this.denied(usernameKey, ip);
+    if (usernameKey === undefined) {
+      return { kind: 'attempt', locked: false, fail: async () => {}, succeed: () => this.repo.uncount(ipKey(ip)) };
     }
+    const key = accountKey(usernameKey);
+    const count = await this.repo.reserve({
+      key,
+      now,
+      restartBefore: now - this.s.lockoutResetAfter * 1000,
+      sticky: this.s.lockoutHardLimit,
+      free: this.s.lockoutFreeFailures,
+      blockUntil: now + CHECK_HOLD_MS,
+    });
+    if (count === undefined) {
+      await this.repo.uncount(ipKey(ip));
+      return this.denied(usernameKey, ip);
+    }
+    const blockAfterFailure = async () => {
+      const over = count - this.s.lockoutFreeFailures;
+      if (over > 0) {
+        const delay = Math.min(this.s.lockoutBaseDelay * 2 ** Math.min(over - 1, 30), this.s.lockoutMaxDelay);
+        await this.repo.setBlock(key, this.clock.now() + delay * 1000);
+      }
+    };
+    return {
+      kind: 'attempt',
+      locked: count > this.s.lockoutHardLimit,
+      fail: blockAfterFailure,
+      succeed: async () => {
+        await this.repo.clear(key);
+        await this.repo.uncount(ipKey(ip));
+      },
+    };
   }
 
-  /** A correct password ends the run of consecutive failures (catalogue RL-05). */
-  async success(usernameKey: string): Promise<void> {
+  private async denied(usernameKey: string | undefined, ip: string): Promise<ThrottleVerdict> {
+    const verdict = await this.check(usernameKey ?? '', ip);
+    return verdict.kind === 'wait' ? verdict : wait(1000);
+  }
+
+  /** A success seen without a reservation (a cached credential) still ends a run of failures. */
+  async clearAccount(usernameKey: string): Promise<void> {
+    if (this.s.throttle) await this.repo.clear(accountKey(usernameKey));
+  }
+
+  /** Count a failure that needed no password check (malformed credentials) against the address. */
+  async failureFromAddress(ip: string): Promise<void> {
     if (!this.s.throttle) return;
-    await this.repo.clear(accountKey(usernameKey));
+    const now = this.clock.now();
+    await this.repo.countInWindow(ipKey(ip), now, now - this.s.ipFailureWindow * 1000);
   }
 
   /** Lift a hard lock (admin action, or a new password). */
   unlock(usernameKey: string): Promise<void> {
     return this.repo.clear(accountKey(usernameKey));
-  }
-
-  private accountCounts(row: ThrottleRow, now: number): boolean {
-    return row.updated_at > now - this.s.lockoutResetAfter * 1000;
   }
 }

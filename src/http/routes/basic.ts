@@ -8,7 +8,7 @@ export function basicRoutes(app: FastifyInstance, g: Gatehouse): void {
   const deps: BasicDeps = {
     realm: g.settings.basicRealm,
     accounts: g.accounts,
-    recordMalformed: (ip) => g.throttle.failure(undefined, ip),
+    recordMalformed: (ip) => g.throttle.failureFromAddress(ip),
   };
   app.get('/api/basic/resources', async (req, reply) => {
     const outcome = await authenticateBasic(toAuthRequest(req, g.settings.allowInsecureHttp), deps);

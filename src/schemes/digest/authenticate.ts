@@ -3,6 +3,7 @@
 //   → algorithm was offered (§5 downgrade) → nonce HMAC for that algorithm → user and H(A1)
 //   → throttle → response (constant time, §5) → nonce fresh, else stale=true (§3.3)
 //   → (nonce, nc) unused, atomically in the store (§3.4, replay) → Authentication-Info (§3.5).
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import { safeEqual } from '../../crypto/compare.js';
 import type { Store } from '../../store/store.js';
@@ -74,22 +75,30 @@ export async function authenticateDigest(req: AuthRequest, deps: DigestDeps): Pr
   const input: ComputeInput = {
     algorithm,
     // An unknown user is checked against a throw-away secret, so it costs what a wrong password costs.
-    ha1: found?.ha1 ?? H(baseOf(algorithm), String(Math.random())),
+    ha1: found?.ha1 ?? H(baseOf(algorithm), randomUUID()),
     nonce: r.nonce,
     cnonce: r.cnonce,
     ncText: r.ncText,
     qop: r.qop,
     uri: r.uri,
   };
-  const right = safeEqual(expectedResponse(input, req.method, req.body), r.response);
-  if (!right || !found || verdict.kind === 'locked') {
-    await deps.throttle.failure(accountKey, req.ip);
-    return fail();
+  const right = found !== undefined && safeEqual(expectedResponse(input, req.method, req.body), r.response);
+  // A right answer for an account with no failures on record needs no reservation (reads only).
+  // Anything else takes an attempt from the throttle first, atomically, so that parallel guesses
+  // learn no more than sequential ones would.
+  if (!right || verdict.kind !== 'open' || verdict.hasFailures) {
+    const attempt = await deps.throttle.begin(accountKey, req.ip);
+    if (attempt.kind === 'wait') return { ok: false, reply: tooManyAttempts(attempt.retryAfter) };
+    if (attempt.kind !== 'attempt') return { ok: false, reply: tooManyAttempts(1) };
+    if (!right || attempt.locked) {
+      await attempt.fail();
+      return fail();
+    }
+    await attempt.succeed();
   }
   // The password was right: an old nonce, or one used up, only needs a fresh nonce (stale=true).
   if (nonce.state === 'expired' || r.nc > deps.maxNc) return fail(true);
   if (!(await deps.store.digestNonces.claim(r.nonce, r.nc, nonce.expiresAt))) return fail();
-  if (verdict.hasFailures) await deps.throttle.success(accountKey);
 
   const nextNonce = nonce.expiresAt - deps.clock.now() <= deps.nextNonceWindowMs ? deps.nonces.issue(algorithm) : undefined;
   return {
