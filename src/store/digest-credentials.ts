@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, DigestCredentialsTable } from './schema.js';
+import type { UserRow } from './users.js';
 
 export type DigestCredentialRow = Selectable<DigestCredentialsTable>;
 
@@ -21,24 +22,20 @@ export class DigestCredentialsRepo {
       .execute();
   }
 
-  find(userId: string, realm: string, algorithm: string): Promise<DigestCredentialRow | undefined> {
-    return this.db
-      .selectFrom('digest_credentials')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('realm', '=', realm)
-      .where('algorithm', '=', algorithm)
-      .executeTakeFirst();
-  }
-
-  findByUserhash(realm: string, algorithm: string, userhash: string): Promise<DigestCredentialRow | undefined> {
-    return this.db
-      .selectFrom('digest_credentials')
-      .selectAll()
-      .where('realm', '=', realm)
-      .where('algorithm', '=', algorithm)
-      .where('userhash', '=', userhash)
-      .executeTakeFirst();
+  /** The user and its H(A1) for one realm and algorithm, in one query, by username key or userhash. */
+  async findForLogin(realm: string, algorithm: string, by: { usernameKey: string } | { userhash: string }): Promise<{ user: UserRow; credential: DigestCredentialRow } | undefined> {
+    let q = this.db
+      .selectFrom('digest_credentials as d')
+      .innerJoin('users as u', 'u.id', 'd.user_id')
+      .selectAll('u')
+      .select(['d.realm', 'd.algorithm', 'd.userhash', 'd.ha1', 'd.created_at as credential_created_at'])
+      .where('d.realm', '=', realm)
+      .where('d.algorithm', '=', algorithm);
+    q = 'usernameKey' in by ? q.where('u.username_key', '=', by.usernameKey) : q.where('d.userhash', '=', by.userhash);
+    const row = await q.executeTakeFirst();
+    if (!row) return undefined;
+    const { realm: r, algorithm: a, userhash, ha1, credential_created_at, ...user } = row;
+    return { user, credential: { user_id: user.id, realm: r, algorithm: a, userhash, ha1, created_at: credential_created_at } };
   }
 
   listForUser(userId: string): Promise<DigestCredentialRow[]> {

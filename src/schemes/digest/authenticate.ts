@@ -115,19 +115,10 @@ export async function authenticateDigest(req: AuthRequest, deps: DigestDeps): Pr
 }
 
 async function findCredential(deps: DigestDeps, r: DigestResponse, algorithm: DigestAlgorithm) {
-  const base = baseOf(algorithm);
-  const repo = deps.store.digestCredentials;
-  let user;
-  let row;
-  if (r.userhash) {
-    row = await repo.findByUserhash(deps.realm, base, r.username.toLowerCase());
-    user = row && (await deps.store.users.findById(row.user_id));
-  } else {
-    user = await deps.store.users.findByKey(usernameKey(r.username));
-    row = user && (await repo.find(user.id, deps.realm, base));
-  }
-  if (!user || !row || user.disabled) return undefined;
-  return { user, ha1: deps.secrets.open(row) };
+  const by = r.userhash ? { userhash: r.username.toLowerCase() } : { usernameKey: usernameKey(r.username) };
+  const found = await deps.store.digestCredentials.findForLogin(deps.realm, baseOf(algorithm), by);
+  if (!found || found.user.disabled) return undefined;
+  return { user: found.user, ha1: deps.secrets.open(found.credential) };
 }
 
 /** §3.4.6: the uri parameter names the resource of the request line. Absolute form is accepted when
