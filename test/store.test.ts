@@ -84,6 +84,17 @@ describeEachEngine('store', (engine) => {
       expect(await store.digestNonces.claim(nonce, 2, expires)).toBe(false);
     });
 
+    it('a burst mixing 20 distinct counts, each sent 3 times, in parallel → each count wins exactly once', async () => {
+      const nonce = randomBytes(16).toString('base64url');
+      const expires = Date.now() + 60_000;
+      const ncs = Array.from({ length: 60 }, (_, i) => (i % 20) + 1);
+      const wins = await Promise.all(ncs.map((nc) => store.digestNonces.claim(nonce, nc, expires)));
+      const winners = ncs.filter((_, i) => wins[i]).sort((a, b) => a - b);
+      expect(winners).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      const rows = await store.db.selectFrom('digest_nonce_uses').select('nc').where('nonce', '=', nonce).execute();
+      expect(rows).toHaveLength(20);
+    });
+
     it('50 parallel claims split across two Store objects → exactly one true', async () => {
       const nonce = randomBytes(16).toString('base64url');
       const expires = Date.now() + 60_000;
