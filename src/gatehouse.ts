@@ -11,6 +11,7 @@ import { loadSecretKey, type SecretKey } from './crypto/secret-key.js';
 import type { DigestDeps } from './schemes/digest/authenticate.js';
 import { NonceService } from './schemes/digest/nonce.js';
 import { DigestSecrets } from './schemes/digest/stored-secret.js';
+import { FreshCache } from './store/fresh-cache.js';
 import { Store } from './store/store.js';
 import { LoginThrottle } from './throttle/login-throttle.js';
 
@@ -58,9 +59,11 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       settings.argon2Queue,
     );
     const secrets = new DigestSecrets(settings.digestRealm, settings.digestAlgorithms, box);
-    const throttle = new LoginThrottle(store.loginThrottle, settings, clock);
-    const cache = new CredentialCache(settings.credentialCacheTtl * 1000, clock);
-    const accounts = new Accounts(store, hasher, secrets, cache, throttle, settings, clock);
+    const ttl = settings.credentialCacheTtl * 1000;
+    const fresh = <T>() => new FreshCache<T>(store.feed, ttl, clock);
+    const throttle = new LoginThrottle(store.loginThrottle, settings, clock, fresh());
+    const cache = new CredentialCache(ttl, clock);
+    const accounts = new Accounts(store, hasher, secrets, cache, throttle, settings, clock, fresh());
     const digest: DigestDeps = {
       realm: settings.digestRealm,
       algorithms: settings.digestAlgorithms,
@@ -72,6 +75,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       clock,
       maxNc: settings.digestMaxNc,
       nextNonceWindowMs: settings.digestNextNonceWindow * 1000,
+      credentials: fresh(),
     };
     return {
       settings, store, clock, accounts, throttle, digest,

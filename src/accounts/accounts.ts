@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import type { DigestSecrets } from '../schemes/digest/stored-secret.js';
+import type { FreshCache } from '../store/fresh-cache.js';
 import type { Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
 import type { LoginThrottle } from '../throttle/login-throttle.js';
@@ -60,6 +61,7 @@ export class Accounts {
     private readonly throttle: LoginThrottle,
     private readonly rules: PasswordRules,
     private readonly clock: Clock,
+    private readonly userRows: FreshCache<UserRow | undefined>,
   ) {}
 
   async create(input: NewUser): Promise<User> {
@@ -132,7 +134,7 @@ export class Accounts {
     const pw = normalizePassword(password);
     const verdict = await this.throttle.check(key, ip);
     if (verdict.kind === 'wait') return verdict;
-    const row = await this.store.users.findByKey(key);
+    const row = await this.userRows.get(key, `account:${key}`, () => this.store.users.findByKey(key));
     const usable = row && row.disabled === 0 && row.password_hash ? row : undefined;
     const cached = this.cache.get(key, pw);
     if (verdict.kind === 'open' && cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) {

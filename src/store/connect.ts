@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
+import { PostgresChangeFeed, SqliteChangeFeed, type ChangeFeed } from './change-feed.js';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -15,6 +16,7 @@ export interface Connection {
   describe: string;
   /** PostgreSQL schema holding the tables (from ?schema=, else public). */
   schema: string | undefined;
+  feed: ChangeFeed;
 }
 
 export interface ConnectOptions {
@@ -49,8 +51,8 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   const sync = Number(raw.pragma('synchronous', { simple: true }));
   const wanted = (options.sqliteSynchronous ?? 'FULL') === 'FULL' ? 2 : 1;
   if (sync !== wanted) throw new Error(`SQLite refused synchronous=${options.sqliteSynchronous ?? 'FULL'}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
-  return { db, engine: 'sqlite', describe: `sqlite:${file}`, schema: undefined };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  return { db, engine: 'sqlite', describe: `sqlite:${file}`, schema: undefined, feed: new SqliteChangeFeed(raw) };
 }
 
 async function connectPostgres(url: string, options: ConnectOptions): Promise<Connection> {
@@ -59,13 +61,16 @@ async function connectPostgres(url: string, options: ConnectOptions): Promise<Co
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error('schema= must be a lower-case SQL identifier');
-  const pool = new pg.Pool({
+  const clientConfig: pg.ClientConfig = {
     connectionString: parsed.toString(),
-    max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
-    idleTimeoutMillis: 30000,
     types: pgTypes,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  };
+  const pool = new pg.Pool({
+    ...clientConfig,
+    max: options.poolSize ?? 10,
+    idleTimeoutMillis: 30000,
   });
   // A dropped idle connection must not crash the process; the next query reports the outage.
   pool.on('error', () => {});
@@ -73,5 +78,29 @@ async function connectPostgres(url: string, options: ConnectOptions): Promise<Co
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   const safe = new URL(parsed.toString());
   if (safe.password) safe.password = '***';
-  return { db, engine: 'postgres', describe: safe.toString() + (schema ? ` (schema ${schema})` : ''), schema: schema ?? 'public' };
+  return {
+    db,
+    engine: 'postgres',
+    describe: safe.toString() + (schema ? ` (schema ${schema})` : ''),
+    schema: schema ?? 'public',
+    feed: new PostgresChangeFeed(clientConfig),
+  };
+}
+
+/** Kysely prepares every statement anew; better-sqlite3 statements can be reused. Keep the few
+ * hundred distinct statements Gatehouse runs prepared. */
+function withStatementCache(raw: BetterSqlite3.Database) {
+  const prepared = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare: (text: string) => {
+      let stmt = prepared.get(text);
+      if (!stmt) {
+        if (prepared.size >= 500) prepared.clear();
+        stmt = raw.prepare(text);
+        prepared.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
 }

@@ -1,16 +1,18 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, DigestCredentialsTable } from './schema.js';
+import type { Changes } from './store.js';
 import type { UserRow } from './users.js';
 
 export type DigestCredentialRow = Selectable<DigestCredentialsTable>;
 
 export class DigestCredentialsRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>, private readonly changes: Changes) {}
 
   /** Replace every H(A1) of a user (password set or changed). Run inside a transaction. */
   async replaceForUser(userId: string, rows: DigestCredentialRow[]): Promise<void> {
     await this.db.deleteFrom('digest_credentials').where('user_id', '=', userId).execute();
     if (rows.length > 0) await this.db.insertInto('digest_credentials').values(rows).execute();
+    await this.changes.changed();
   }
 
   /** Add one missing H(A1) (captured at a password login); an existing row is left alone. */
@@ -20,6 +22,7 @@ export class DigestCredentialsRepo {
       .values(row)
       .onConflict((oc) => oc.columns(['user_id', 'realm', 'algorithm']).doNothing())
       .execute();
+    await this.changes.changed();
   }
 
   /** The user and its H(A1) for one realm and algorithm, in one query, by username key or userhash. */

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, LoginThrottleTable } from './schema.js';
+import type { Changes } from './store.js';
 
 /** A millisecond time as a bigint parameter: PostgreSQL would guess integer inside CASE. */
 const ms = (t: number) => sql<number>`cast(${t} as bigint)`;
@@ -19,7 +20,12 @@ export interface Reservation {
 }
 
 export class LoginThrottleRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>, private readonly changes: Changes) {}
+
+  /** An account counter changes that account; an address counter may concern any account. */
+  private changed(key: string): Promise<void> {
+    return this.changes.changed(key.startsWith('account:') ? key : undefined);
+  }
 
   read(keys: string[]): Promise<ThrottleRow[]> {
     return this.db.selectFrom('login_throttle').selectAll().where('key', 'in', keys).execute();
@@ -41,6 +47,7 @@ export class LoginThrottleRepo {
       )
       .returning('failures')
       .executeTakeFirstOrThrow();
+    await this.changed(key);
     return row.failures;
   }
 
@@ -67,11 +74,13 @@ export class LoginThrottleRepo {
       )
       .returning('failures')
       .executeTakeFirst();
+    if (row) await this.changed(r.key);
     return row?.failures;
   }
 
   async setBlock(key: string, until: number): Promise<void> {
     await this.db.updateTable('login_throttle').set({ blocked_until: until }).where('key', '=', key).execute();
+    await this.changed(key);
   }
 
   /** Take back one counted attempt (it turned out to be a success). */
@@ -82,9 +91,11 @@ export class LoginThrottleRepo {
       .where('key', '=', key)
       .where('failures', '>', 0)
       .execute();
+    await this.changed(key);
   }
 
   async clear(key: string): Promise<void> {
     await this.db.deleteFrom('login_throttle').where('key', '=', key).execute();
+    await this.changed(key);
   }
 }

@@ -1,5 +1,6 @@
 // The data-access layer: one object over SQLite or PostgreSQL, one repository per aggregate.
 import { Migrator, sql, type Kysely } from 'kysely';
+import { AUTH_CHANNEL, type ChangeFeed } from './change-feed.js';
 import { connect, type ConnectOptions, type Engine } from './connect.js';
 import { DigestCredentialsRepo } from './digest-credentials.js';
 import { DigestNoncesRepo } from './digest-nonces.js';
@@ -9,30 +10,44 @@ import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { UsersRepo } from './users.js';
 
-export class Repos {
+/** Told of every write that can change an authentication decision (see change-feed.ts). */
+export interface Changes {
+  /** A change to one account's state (key "account:<username key>"), or to anything (undefined). */
+  changed(account?: string): Promise<void>;
+}
+
+export class Repos implements Changes {
   readonly users: UsersRepo;
   readonly digestCredentials: DigestCredentialsRepo;
   readonly digestNonces: DigestNoncesRepo;
   readonly loginThrottle: LoginThrottleRepo;
   readonly meta: MetaRepo;
 
-  constructor(readonly db: Kysely<Database>) {
-    this.users = new UsersRepo(db);
-    this.digestCredentials = new DigestCredentialsRepo(db);
+  /** Inside a transaction, local bumps wait for the commit (`deferred`), so that no reader can
+   * cache what the transaction had not yet committed under a token that will not change again. */
+  constructor(readonly db: Kysely<Database>, readonly engine: Engine, readonly feed: ChangeFeed, private readonly deferred?: Array<string | undefined>) {
+    this.users = new UsersRepo(db, this);
+    this.digestCredentials = new DigestCredentialsRepo(db, this);
     this.digestNonces = new DigestNoncesRepo(db);
-    this.loginThrottle = new LoginThrottleRepo(db);
+    this.loginThrottle = new LoginThrottleRepo(db, this);
     this.meta = new MetaRepo(db);
+  }
+
+  async changed(account?: string): Promise<void> {
+    if (this.engine === 'postgres') await sql`select pg_notify(${AUTH_CHANNEL}, ${account ?? ''})`.execute(this.db);
+    if (this.deferred) this.deferred.push(account);
+    else this.feed.bump(account);
   }
 }
 
 export class Store extends Repos {
-  private constructor(db: Kysely<Database>, readonly engine: Engine, readonly describe: string, private readonly schema: string | undefined) {
-    super(db);
+  private constructor(db: Kysely<Database>, engine: Engine, feed: ChangeFeed, readonly describe: string, private readonly schema: string | undefined) {
+    super(db, engine, feed);
   }
 
   static async open(url: string, options: ConnectOptions = {}): Promise<Store> {
     const c = await connect(url, options);
-    return new Store(c.db, c.engine, c.describe, c.schema);
+    return new Store(c.db, c.engine, c.feed, c.describe, c.schema);
   }
 
   /** Apply pending migrations; returns the names applied. */
@@ -48,18 +63,23 @@ export class Store extends Repos {
   /** Run `work` in one transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so a
    * read-then-write never fails on lock upgrade (catalogue R-05, R-13). */
   async transaction<T>(work: (repos: Repos) => Promise<T>): Promise<T> {
-    if (this.engine === 'postgres') return this.db.transaction().execute((trx) => work(new Repos(trx)));
-    return this.db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const out = await work(new Repos(conn));
-        await sql`commit`.execute(conn);
-        return out;
-      } catch (err) {
-        await sql`rollback`.execute(conn).catch(() => {});
-        throw err;
-      }
-    });
+    const bumps: Array<string | undefined> = [];
+    const out =
+      this.engine === 'postgres'
+        ? await this.db.transaction().execute((trx) => work(new Repos(trx, this.engine, this.feed, bumps)))
+        : await this.db.connection().execute(async (conn) => {
+            await sql`begin immediate`.execute(conn);
+            try {
+              const result = await work(new Repos(conn, this.engine, this.feed, bumps));
+              await sql`commit`.execute(conn);
+              return result;
+            } catch (err) {
+              await sql`rollback`.execute(conn).catch(() => {});
+              throw err;
+            }
+          });
+    for (const account of bumps) this.feed.bump(account);
+    return out;
   }
 
   /** A cheap round trip, for the readiness probe. */
@@ -67,7 +87,8 @@ export class Store extends Repos {
     await sql`select 1`.execute(this.db);
   }
 
-  close(): Promise<void> {
-    return this.db.destroy();
+  async close(): Promise<void> {
+    await this.feed.close();
+    await this.db.destroy();
   }
 }

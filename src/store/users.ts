@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { isUniqueViolation } from './errors.js';
 import type { Database, UsersTable } from './schema.js';
+import type { Changes } from './store.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -11,12 +12,13 @@ export class UsernameTakenError extends Error {
 }
 
 export class UsersRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>, private readonly changes: Changes) {}
 
   /** Insert a user. Of two racing inserts with the same username key exactly one wins. */
   async create(row: UserRow): Promise<void> {
     try {
       await this.db.insertInto('users').values(row).execute();
+      await this.changes.changed();
     } catch (err) {
       if (isUniqueViolation(err)) throw new UsernameTakenError();
       throw err;
@@ -43,19 +45,23 @@ export class UsersRepo {
       .where('id', '=', id)
       .where('password_hash', '=', previous)
       .executeTakeFirst();
+    await this.changes.changed();
     return Number(r.numUpdatedRows) === 1;
   }
 
   async setPasswordHash(id: string, hash: string, now: number): Promise<void> {
     await this.db.updateTable('users').set({ password_hash: hash, updated_at: now }).where('id', '=', id).execute();
+    await this.changes.changed();
   }
 
   async setDisabled(id: string, disabled: boolean, now: number): Promise<void> {
     await this.db.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: now }).where('id', '=', id).execute();
+    await this.changes.changed();
   }
 
   async remove(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    await this.changes.changed();
     return Number(r.numDeletedRows) === 1;
   }
 }

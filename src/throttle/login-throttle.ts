@@ -10,7 +10,8 @@
 //            Parallel guesses therefore get no more checks than sequential ones (RL-07).
 //            The attempt then ends with fail() or succeed().
 import type { Clock } from '../clock.js';
-import type { LoginThrottleRepo } from '../store/login-throttle.js';
+import type { FreshCache } from '../store/fresh-cache.js';
+import type { LoginThrottleRepo, ThrottleRow } from '../store/login-throttle.js';
 
 export interface ThrottleSettings {
   throttle: boolean;
@@ -42,7 +43,12 @@ const ipKey = (ip: string) => `ip:${ip}`;
 const wait = (ms: number) => ({ kind: 'wait' as const, retryAfter: Math.max(1, Math.ceil(ms / 1000)) });
 
 export class LoginThrottle {
-  constructor(private readonly repo: LoginThrottleRepo, private readonly s: ThrottleSettings, private readonly clock: Clock) {}
+  constructor(
+    private readonly repo: LoginThrottleRepo,
+    private readonly s: ThrottleSettings,
+    private readonly clock: Clock,
+    private readonly rows: FreshCache<ThrottleRow[]>,
+  ) {}
 
   async check(usernameKey: string, ip: string): Promise<ThrottleVerdict> {
     if (!this.s.throttle) return { kind: 'open', hasFailures: false };
@@ -50,7 +56,9 @@ export class LoginThrottle {
     let blockedFor = 0;
     let locked = false;
     let hasFailures = false;
-    for (const row of await this.repo.read([accountKey(usernameKey), ipKey(ip)])) {
+    const account = accountKey(usernameKey);
+    const rows = await this.rows.get(`${account}\0${ip}`, account, () => this.repo.read([account, ipKey(ip)]));
+    for (const row of rows) {
       if (row.key.startsWith('ip:')) {
         const end = row.window_start + this.s.ipFailureWindow * 1000;
         if (row.failures >= this.s.ipFailureLimit && end > now) blockedFor = Math.max(blockedFor, end - now);

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import { safeEqual } from '../../crypto/compare.js';
+import type { FreshCache } from '../../store/fresh-cache.js';
 import type { Store } from '../../store/store.js';
+import type { UserRow } from '../../store/users.js';
 import type { LoginThrottle } from '../../throttle/login-throttle.js';
 import { toUser, type User } from '../../accounts/accounts.js';
 import { usernameKey } from '../../accounts/usernames.js';
@@ -30,6 +32,8 @@ export interface DigestDeps {
   clock: Clock;
   maxNc: number;
   nextNonceWindowMs: number;
+  /** User and opened H(A1) by realm, algorithm and name; see store/fresh-cache.ts. */
+  credentials: FreshCache<{ user: UserRow; ha1: string } | undefined>;
 }
 
 export type DigestOutcome =
@@ -116,9 +120,13 @@ export async function authenticateDigest(req: AuthRequest, deps: DigestDeps): Pr
 
 async function findCredential(deps: DigestDeps, r: DigestResponse, algorithm: DigestAlgorithm) {
   const by = r.userhash ? { userhash: r.username.toLowerCase() } : { usernameKey: usernameKey(r.username) };
-  const found = await deps.store.digestCredentials.findForLogin(deps.realm, baseOf(algorithm), by);
-  if (!found || found.user.disabled) return undefined;
-  return { user: found.user, ha1: deps.secrets.open(found.credential) };
+  const base = baseOf(algorithm);
+  const cacheKey = `${base}\0${'userhash' in by ? `#${by.userhash}` : by.usernameKey}`;
+  return deps.credentials.get(cacheKey, '', async () => {
+    const found = await deps.store.digestCredentials.findForLogin(deps.realm, base, by);
+    if (!found || found.user.disabled) return undefined;
+    return { user: found.user, ha1: deps.secrets.open(found.credential) };
+  });
 }
 
 /** §3.4.6: the uri parameter names the resource of the request line. Absolute form is accepted when

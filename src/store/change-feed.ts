@@ -1,0 +1,103 @@
+// Knowing, without a query, that nothing an authentication decision read has changed since.
+// Every write to users or failed-login counters made through this process bumps an epoch: per
+// account where the write names one, global otherwise. Writes by other processes are seen too:
+//   SQLite      PRAGMA data_version changes when another connection (the CLI) commits;
+//   PostgreSQL  writers send NOTIFY gatehouse_auth (in the same transaction), every instance LISTENs.
+// token(account) is undefined when changes could be missed (the PostgreSQL listener is down); then
+// nothing may be served from a cache.
+import type BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+
+export const AUTH_CHANNEL = 'gatehouse_auth';
+
+export class ChangeFeed {
+  private global = 0;
+  private readonly accounts = new Map<string, number>();
+  /** Extra part of the token that only the engine knows (undefined: changes may be missed). */
+  protected external: () => string | undefined = () => '';
+
+  token(account: string): string | undefined {
+    const ext = this.external();
+    if (ext === undefined) return undefined;
+    return `${ext}/${this.global}/${this.accounts.get(account) ?? 0}`;
+  }
+
+  /** A change to one account (its user row or its counter), or to everything when undefined. */
+  bump(account?: string): void {
+    if (account === undefined) {
+      this.global++;
+      return;
+    }
+    if (this.accounts.size > 100_000) {
+      this.accounts.clear();
+      this.global++;
+    }
+    this.accounts.set(account, (this.accounts.get(account) ?? 0) + 1);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class SqliteChangeFeed extends ChangeFeed {
+  constructor(raw: BetterSqlite3.Database) {
+    super();
+    const version = raw.prepare('pragma data_version').pluck();
+    this.external = () => String(version.get());
+  }
+}
+
+export class PostgresChangeFeed extends ChangeFeed {
+  private client: pg.Client | undefined;
+  private generation = 0;
+  private closed = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly config: pg.ClientConfig) {
+    super();
+    this.external = () => (this.client ? String(this.generation) : undefined);
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const client = new pg.Client(this.config);
+    const lost = () => {
+      if (this.client === client) this.client = undefined;
+      client.removeAllListeners();
+      client.on('error', () => {});
+      void client.end().catch(() => {});
+      if (!this.closed && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.connect();
+        }, 1000);
+        this.retry.unref();
+      }
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (n) => this.bump(n.payload ? n.payload : undefined));
+    client
+      .connect()
+      .then(() => client.query(`listen ${AUTH_CHANNEL}`))
+      .then(() => {
+        if (this.closed) return void client.end().catch(() => {});
+        // Anything may have changed while no one listened.
+        this.generation++;
+        this.client = client;
+      })
+      .catch(lost);
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      c.removeAllListeners();
+      c.on('error', () => {});
+      await c.end().catch(() => {});
+    }
+  }
+}
