@@ -31,7 +31,19 @@ export interface User {
   updatedAt: string;
 }
 
+const users = new WeakMap<UserRow, User>();
+
+/** The public view of a row (memoized per row object: cached rows are converted once). */
 export function toUser(row: UserRow): User {
+  let user = users.get(row);
+  if (!user) {
+    user = publicView(row);
+    users.set(row, user);
+  }
+  return user;
+}
+
+function publicView(row: UserRow): User {
   return {
     id: row.id,
     username: row.username,

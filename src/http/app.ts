@@ -34,7 +34,9 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
     reply.headers(SECURITY_HEADERS);
     return payload;
   });
+  const logRequests = ['info', 'debug', 'trace'].includes(g.settings.logLevel);
   app.addHook('onResponse', async (req, reply) => {
+    if (!logRequests) return;
     // Path only: a query string may one day carry a code or token.
     req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

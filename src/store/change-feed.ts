@@ -41,8 +41,19 @@ export class ChangeFeed {
 export class SqliteChangeFeed extends ChangeFeed {
   constructor(raw: BetterSqlite3.Database) {
     super();
+    // Reading data_version costs about 10 us, so one reading serves for a millisecond: a commit by
+    // another process is seen by requests that start at most 1 ms after it.
     const version = raw.prepare('pragma data_version').pluck();
-    this.external = () => String(version.get());
+    let value = '';
+    let readAt = -Infinity;
+    this.external = () => {
+      const now = performance.now();
+      if (now - readAt >= 1) {
+        value = String(version.get());
+        readAt = now;
+      }
+      return value;
+    };
   }
 }
 

@@ -25,12 +25,17 @@ export class DigestNoncesRepo {
   claim(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ nonce, nc, expiresAt, resolve, reject });
-      if (!this.draining) void this.drain();
+      // Start the write a moment later: a write blocks the event loop (better-sqlite3 is synchronous),
+      // so only claims made before it starts can share it. A millisecond lets the requests already on
+      // their way join the batch; it is the same trade PostgreSQL's commit_delay makes.
+      if (!this.draining) {
+        this.draining = true;
+        setTimeout(() => void this.drain(), 1);
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {

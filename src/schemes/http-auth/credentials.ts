@@ -4,6 +4,10 @@
 export class MalformedCredentials extends Error {}
 
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// tchar (RFC 9110 §5.6.2) as a lookup table: the parameter parser tests every character.
+const IS_TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") IS_TCHAR[c.charCodeAt(0)] = 1;
+const isTchar = (code: number) => code < 128 && IS_TCHAR[code] === 1;
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 export interface Credentials {
@@ -41,7 +45,7 @@ export function parseAuthParams(rest: string): Map<string, string> {
     }
     if (i >= n) break;
     const start = i;
-    while (i < n && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(rest[i]!)) i++;
+    while (i < n && isTchar(rest.charCodeAt(i))) i++;
     const name = rest.slice(start, i).toLowerCase();
     if (!name) throw new MalformedCredentials('expected a parameter name');
     skipOws();
@@ -52,26 +56,28 @@ export function parseAuthParams(rest: string): Map<string, string> {
     if (rest[i] === '"') {
       i++;
       let closed = false;
+      let run = i; // start of the current run of plain characters, copied in one slice
       while (i < n) {
-        const c = rest[i]!;
-        if (c === '\\') {
+        const code = rest.charCodeAt(i);
+        if (code === 0x5c) {
           if (i + 1 >= n) break;
-          value += rest[i + 1];
+          value += rest.slice(run, i) + rest[i + 1];
           i += 2;
-        } else if (c === '"') {
+          run = i;
+        } else if (code === 0x22) {
+          value += rest.slice(run, i);
           i++;
           closed = true;
           break;
         } else {
-          if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(c)) throw new MalformedCredentials('control character in quoted-string');
-          value += c;
+          if ((code < 0x20 && code !== 0x09) || code === 0x7f) throw new MalformedCredentials('control character in quoted-string');
           i++;
         }
       }
       if (!closed) throw new MalformedCredentials('unterminated quoted-string');
     } else {
       const vs = i;
-      while (i < n && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(rest[i]!)) i++;
+      while (i < n && isTchar(rest.charCodeAt(i))) i++;
       value = rest.slice(vs, i);
       if (!value) throw new MalformedCredentials(`empty value for ${name}`);
     }
@@ -85,5 +91,5 @@ export function parseAuthParams(rest: string): Map<string, string> {
 
 /** Render a parameter as a quoted-string (RFC 9110 §5.6.4). */
 export function quote(value: string): string {
-  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+  return value.includes('"') || value.includes('\\') ? `"${value.replace(/["\\]/g, '\\$&')}"` : `"${value}"`;
 }
