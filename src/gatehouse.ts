@@ -32,6 +32,8 @@ export interface Gatehouse {
 
 export interface GatehouseOptions {
   clock?: Clock;
+  /** 'server' (default) takes part in the clean-shutdown protocol below; 'tool' (the CLI) does not. */
+  role?: 'server' | 'tool';
 }
 
 export async function createGatehouse(settings: Settings, options: GatehouseOptions = {}): Promise<Gatehouse> {
@@ -51,6 +53,8 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       throw new StartupError(`cannot prepare the database (${store.describe}): ${(err as Error).message}`);
     }
     await checkKeyMatchesDatabase(store, key);
+    const role = options.role ?? 'server';
+    const epoch = await nonceEpoch(store, role);
 
     const box = new SecretBox(key);
     const hasher = new PasswordHasher(
@@ -68,7 +72,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       realm: settings.digestRealm,
       algorithms: settings.digestAlgorithms,
       repeatFirst: settings.digestRepeatFirst,
-      nonces: new NonceService(key.derive('digest-nonce'), settings.digestRealm, settings.digestNonceTtl * 1000, clock),
+      nonces: new NonceService(key.derive('digest-nonce'), settings.digestRealm, settings.digestNonceTtl * 1000, clock, epoch),
       secrets,
       store,
       throttle,
@@ -82,7 +86,10 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       keyOrigin: origin,
       keyCreated: created,
       migrationsApplied: applied,
-      close: () => store.close(),
+      close: async () => {
+        if (role === 'server' && store.engine === 'sqlite') await store.meta.put(CLEAN_SHUTDOWN, String(epoch));
+        await store.close();
+      },
     };
   } catch (err) {
     await store.close().catch(() => {});
@@ -101,4 +108,25 @@ async function checkKeyMatchesDatabase(store: Store, key: SecretKey): Promise<vo
         '(or GATEHOUSE_SECRET_KEY_FILE) to the original key; every instance sharing a database needs the same key.',
     );
   }
+}
+
+const NONCE_EPOCH = 'digest_nonce_epoch';
+const CLEAN_SHUTDOWN = 'clean_shutdown';
+
+/** On SQLite, Digest (nonce, nc) claims are committed without waiting for the disk (see
+ * store/connect.ts): a process crash keeps them, an OS crash or power loss may not. So a server that
+ * starts after a stop that was not clean moves the nonce epoch on, which retires every nonce issued
+ * before (clients get stale=true and retry with a new one, catalogue R-11). On PostgreSQL claims are
+ * durable at commit and the epoch stays 0. */
+async function nonceEpoch(store: Store, role: 'server' | 'tool'): Promise<number> {
+  if (store.engine !== 'sqlite') return 0;
+  const stored = await store.meta.get(NONCE_EPOCH);
+  let epoch = stored === undefined ? 0 : Number(stored);
+  if (role === 'tool') return epoch;
+  if (stored !== undefined && (await store.meta.get(CLEAN_SHUTDOWN)) === undefined) epoch++;
+  await store.transaction(async (tx) => {
+    await tx.meta.put(NONCE_EPOCH, String(epoch));
+    await tx.meta.remove(CLEAN_SHUTDOWN);
+  });
+  return epoch;
 }

@@ -19,7 +19,7 @@ export const USER_FLAGS: Record<string, FlagKind> = {
 const ACCOUNT_ERRORS = [UserNotFound, InvalidUsername, WeakPassword, InvalidEmail, UsernameTakenError];
 
 export async function migrateCommand(settings: Settings, io: Io): Promise<number> {
-  const g = await createGatehouse(settings);
+  const g = await createGatehouse(settings, { role: 'tool' });
   await g.close();
   io.out(g.migrationsApplied.length ? `applied: ${g.migrationsApplied.join(', ')}\n` : 'the database is up to date\n');
   return 0;
@@ -32,7 +32,7 @@ export async function userCommand(settings: Settings, args: string[], flags: Rec
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const password = ['add', 'passwd'].includes(action) ? readPassword(flags, io, action === 'passwd') : undefined;
 
-  const g = await createGatehouse(settings);
+  const g = await createGatehouse(settings, { role: 'tool' });
   try {
     const a = g.accounts;
     switch (action) {

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
 import { PostgresChangeFeed, SqliteChangeFeed, type ChangeFeed } from './change-feed.js';
+import type { ClaimBatchWriter } from './digest-nonces.js';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -17,6 +18,8 @@ export interface Connection {
   /** PostgreSQL schema holding the tables (from ?schema=, else public). */
   schema: string | undefined;
   feed: ChangeFeed;
+  /** A faster writer for Digest claims, where the engine has one. */
+  claims?: ClaimBatchWriter;
 }
 
 export interface ConnectOptions {
@@ -52,7 +55,7 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   const wanted = (options.sqliteSynchronous ?? 'FULL') === 'FULL' ? 2 : 1;
   if (sync !== wanted) throw new Error(`SQLite refused synchronous=${options.sqliteSynchronous ?? 'FULL'}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  return { db, engine: 'sqlite', describe: `sqlite:${file}`, schema: undefined, feed: new SqliteChangeFeed(raw) };
+  return { db, engine: 'sqlite', describe: `sqlite:${file}`, schema: undefined, feed: new SqliteChangeFeed(raw), claims: sqliteClaims(raw, db, options.sqliteSynchronous ?? 'FULL') };
 }
 
 async function connectPostgres(url: string, options: ConnectOptions): Promise<Connection> {
@@ -103,4 +106,32 @@ function withStatementCache(raw: BetterSqlite3.Database) {
       return stmt;
     },
   };
+}
+
+/** Digest claims on SQLite: one prepared INSERT … ON CONFLICT DO NOTHING per pair, a batch in one
+ * BEGIN IMMEDIATE transaction, run under Kysely's connection lock so it never interleaves with a
+ * Kysely transaction. Its change count says whether the pair was inserted by this claim.
+ * These commits alone run with synchronous=NORMAL: waiting for the disk on every Digest request
+ * would cost more than everything else the request does. A process crash keeps them (they are in
+ * the WAL); an OS crash or power loss may lose the last ones, and the server then retires every
+ * outstanding nonce at its next start (see nonceEpoch in gatehouse.ts), so no pair can be replayed.
+ * Every other commit still waits for the disk, and each such commit makes the earlier claims durable. */
+function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, synchronous: 'FULL' | 'NORMAL'): ClaimBatchWriter {
+  let claimAll: ((batch: Array<[string, number, number]>) => boolean[]) | undefined;
+  const relaxed = raw.prepare('pragma synchronous = NORMAL');
+  const restore = raw.prepare(`pragma synchronous = ${synchronous}`);
+  return (batch) =>
+    db.connection().execute(async () => {
+      if (!claimAll) {
+        const insert = raw.prepare('insert into digest_nonce_uses (nonce, nc, expires_at) values (?, ?, ?) on conflict do nothing');
+        const tx = raw.transaction((items: Array<[string, number, number]>) => items.map(([n, c, e]) => insert.run(n, c, e).changes === 1));
+        claimAll = (items) => tx.immediate(items);
+      }
+      relaxed.run();
+      try {
+        return claimAll(batch);
+      } finally {
+        restore.run();
+      }
+    });
 }

@@ -11,26 +11,31 @@ interface Pending {
 
 const MAX_BATCH = 200;
 
+/** Writes one batch of claims in one transaction; says for each whether it inserted the pair. A
+ * faster engine-specific writer may replace the portable one (see connect.ts for SQLite). */
+export type ClaimBatchWriter = (batch: Array<[nonce: string, nc: number, expiresAt: number]>) => Promise<boolean[]>;
+
 export class DigestNoncesRepo {
   private queue: Pending[] = [];
   private draining = false;
+  private readonly write: ClaimBatchWriter;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>, writer?: ClaimBatchWriter) {
+    this.write = writer ?? ((batch) => this.writePortable(batch));
+  }
 
   /** Use (nonce, nc) once. An atomic insert: of any number of racing requests, on any number of
    * instances sharing the database, exactly one gets true (catalogue DG-02, R-06, ST-05).
-   * Claims that arrive while one is being written are written together in the next statement (group
-   * commit): with SQLite's synchronous=FULL every commit waits for the disk, and this way a burst pays
-   * for one fsync instead of one each. */
+   * Claims made in the same turn of the event loop, or while a batch is being written, are written
+   * together in one transaction (group commit). */
   claim(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ nonce, nc, expiresAt, resolve, reject });
-      // Start the write a moment later: a write blocks the event loop (better-sqlite3 is synchronous),
-      // so only claims made before it starts can share it. A millisecond lets the requests already on
-      // their way join the batch; it is the same trade PostgreSQL's commit_delay makes.
+      // Start the write after this turn of the event loop, so that every request read from the
+      // network in this turn shares it (better-sqlite3 writes synchronously: later ones cannot join).
       if (!this.draining) {
         this.draining = true;
-        setTimeout(() => void this.drain(), 1);
+        setImmediate(() => void this.drain());
       }
     });
   }
@@ -39,23 +44,28 @@ export class DigestNoncesRepo {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
-        const key = (p: { nonce: string; nc: number }) => `${p.nc}:${p.nonce}`;
-        const unique = new Map<string, Pending>();
-        for (const p of batch) if (!unique.has(key(p))) unique.set(key(p), p);
-        const inserted = await this.db
-          .insertInto('digest_nonce_uses')
-          .values([...unique.values()].map((p) => ({ nonce: p.nonce, nc: p.nc, expires_at: p.expiresAt })))
-          .onConflict((oc) => oc.columns(['nonce', 'nc']).doNothing())
-          .returning(['nonce', 'nc'])
-          .execute();
-        const won = new Set(inserted.map((r) => key({ nonce: r.nonce, nc: Number(r.nc) })));
-        // Within one batch the first request for a pair wins; later duplicates lose.
-        for (const p of batch) p.resolve(won.delete(key(p)));
+        const won = await this.write(batch.map((p) => [p.nonce, p.nc, p.expiresAt]));
+        batch.forEach((p, i) => p.resolve(won[i] === true));
       } catch (err) {
         for (const p of batch) p.reject(err);
       }
     }
     this.draining = false;
+  }
+
+  /** One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: the rows it returns are the pairs it
+   * inserted. Within a batch the first request for a pair wins; later duplicates lose. */
+  private async writePortable(batch: Array<[string, number, number]>): Promise<boolean[]> {
+    const key = (nonce: string, nc: number) => `${nc}:${nonce}`;
+    const unique = new Map(batch.map(([nonce, nc, expiresAt]) => [key(nonce, nc), { nonce, nc, expires_at: expiresAt }]));
+    const inserted = await this.db
+      .insertInto('digest_nonce_uses')
+      .values([...unique.values()])
+      .onConflict((oc) => oc.columns(['expires_at', 'nonce', 'nc']).doNothing())
+      .returning(['nonce', 'nc'])
+      .execute();
+    const won = new Set(inserted.map((r) => key(r.nonce, Number(r.nc))));
+    return batch.map(([nonce, nc]) => won.delete(key(nonce, nc)));
   }
 
   /** Forget pairs of nonces that have expired: an expired nonce is refused before its nc is looked at. */

@@ -9,6 +9,14 @@ export class MetaRepo {
     return row?.value;
   }
 
+  async put(key: string, value: string): Promise<void> {
+    await this.db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.db.deleteFrom('meta').where('key', '=', key).execute();
+  }
+
   /** Store `value` unless the key is set already; return the value that is stored now. */
   async putIfAbsent(key: string, value: string): Promise<string> {
     await this.db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();

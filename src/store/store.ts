@@ -3,7 +3,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import { AUTH_CHANNEL, type ChangeFeed } from './change-feed.js';
 import { connect, type ConnectOptions, type Engine } from './connect.js';
 import { DigestCredentialsRepo } from './digest-credentials.js';
-import { DigestNoncesRepo } from './digest-nonces.js';
+import { DigestNoncesRepo, type ClaimBatchWriter } from './digest-nonces.js';
 import { LoginThrottleRepo } from './login-throttle.js';
 import { MetaRepo } from './meta.js';
 import { migrationProvider } from './migrations/index.js';
@@ -25,10 +25,16 @@ export class Repos implements Changes {
 
   /** Inside a transaction, local bumps wait for the commit (`deferred`), so that no reader can
    * cache what the transaction had not yet committed under a token that will not change again. */
-  constructor(readonly db: Kysely<Database>, readonly engine: Engine, readonly feed: ChangeFeed, private readonly deferred?: Array<string | undefined>) {
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly engine: Engine,
+    readonly feed: ChangeFeed,
+    private readonly deferred?: Array<string | undefined>,
+    claims?: ClaimBatchWriter,
+  ) {
     this.users = new UsersRepo(db, this);
     this.digestCredentials = new DigestCredentialsRepo(db, this);
-    this.digestNonces = new DigestNoncesRepo(db);
+    this.digestNonces = new DigestNoncesRepo(db, claims);
     this.loginThrottle = new LoginThrottleRepo(db, this);
     this.meta = new MetaRepo(db);
   }
@@ -41,13 +47,13 @@ export class Repos implements Changes {
 }
 
 export class Store extends Repos {
-  private constructor(db: Kysely<Database>, engine: Engine, feed: ChangeFeed, readonly describe: string, private readonly schema: string | undefined) {
-    super(db, engine, feed);
+  private constructor(db: Kysely<Database>, engine: Engine, feed: ChangeFeed, readonly describe: string, private readonly schema: string | undefined, claims?: ClaimBatchWriter) {
+    super(db, engine, feed, undefined, claims);
   }
 
   static async open(url: string, options: ConnectOptions = {}): Promise<Store> {
     const c = await connect(url, options);
-    return new Store(c.db, c.engine, c.feed, c.describe, c.schema);
+    return new Store(c.db, c.engine, c.feed, c.describe, c.schema, c.claims);
   }
 
   /** Apply pending migrations; returns the names applied. */

@@ -14,11 +14,15 @@ export interface NonceCheck {
 }
 
 export class NonceService {
+  /** Nonces carry the server's nonce epoch (see gatehouse.ts): after an unclean stop on SQLite the
+   * epoch moves on, and every nonce of the previous epoch is answered like an expired one
+   * (stale=true), because the record of its used counts may not have reached the disk. */
   constructor(
     private readonly key: Buffer,
     private readonly realm: string,
     private readonly ttlMs: number,
     private readonly clock: Clock,
+    private readonly epoch = 0,
   ) {
     this.opaque = createHmac('sha256', key).update(`opaque\0${realm}`).digest().subarray(0, 18).toString('base64url');
   }
@@ -27,15 +31,18 @@ export class NonceService {
     const head = Buffer.alloc(18);
     head.writeUIntBE(this.clock.now() + this.ttlMs, 0, 6);
     randomBytes(12).copy(head, 6);
-    return Buffer.concat([head, this.tag(head, algorithm)]).toString('base64url');
+    return Buffer.concat([head, this.tag(head, algorithm, this.epoch)]).toString('base64url');
   }
 
   check(nonce: string, algorithm: DigestAlgorithm): NonceCheck {
     if (!/^[A-Za-z0-9_-]{46}$/.test(nonce)) return { state: 'invalid', expiresAt: 0 };
     const raw = Buffer.from(nonce, 'base64url');
     const head = raw.subarray(0, 18);
-    if (!timingSafeEqual(raw.subarray(18), this.tag(head, algorithm))) return { state: 'invalid', expiresAt: 0 };
     const expiresAt = head.readUIntBE(0, 6);
+    if (!timingSafeEqual(raw.subarray(18), this.tag(head, algorithm, this.epoch))) {
+      const previous = this.epoch > 0 && timingSafeEqual(raw.subarray(18), this.tag(head, algorithm, this.epoch - 1));
+      return previous ? { state: 'expired', expiresAt } : { state: 'invalid', expiresAt: 0 };
+    }
     return { state: expiresAt > this.clock.now() ? 'valid' : 'expired', expiresAt };
   }
 
@@ -43,7 +50,7 @@ export class NonceService {
    * with a nonce taken from nextnonce (RFC 7616 §3.3, §3.5), so it depends on the key and realm only. */
   readonly opaque: string;
 
-  private tag(head: Buffer, algorithm: DigestAlgorithm): Buffer {
-    return createHmac('sha256', this.key).update(`nonce\0${this.realm}\0${algorithm}\0`).update(head).digest().subarray(0, 16);
+  private tag(head: Buffer, algorithm: DigestAlgorithm, epoch: number): Buffer {
+    return createHmac('sha256', this.key).update(`nonce\0${epoch}\0${this.realm}\0${algorithm}\0`).update(head).digest().subarray(0, 16);
   }
 }

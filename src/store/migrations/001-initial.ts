@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { SqliteAdapter, sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -30,14 +30,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['realm', 'algorithm', 'userhash'])
     .execute();
 
+  // The expiry is encoded in the nonce itself, so (expires_at, nonce, nc) is unique exactly when
+  // (nonce, nc) is. Leading with the expiry keeps inserts near the end of one B-tree and makes the
+  // purge of expired rows a range delete. On SQLite the table is that B-tree (WITHOUT ROWID): one page
+  // to write per claim instead of three.
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
   await db.schema
     .createTable('digest_nonce_uses')
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('nonce', 'text', (c) => c.notNull())
     .addColumn('nc', 'bigint', (c) => c.notNull())
-    .addColumn('expires_at', 'bigint', (c) => c.notNull())
-    .addPrimaryKeyConstraint('digest_nonce_uses_pk', ['nonce', 'nc'])
+    .addPrimaryKeyConstraint('digest_nonce_uses_pk', ['expires_at', 'nonce', 'nc'])
+    .$call((t) => (sqlite ? t.modifyEnd(sql`without rowid`) : t))
     .execute();
-  await db.schema.createIndex('digest_nonce_uses_expiry').on('digest_nonce_uses').column('expires_at').execute();
 
   await db.schema
     .createTable('login_throttle')
