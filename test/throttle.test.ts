@@ -187,6 +187,16 @@ describeEachEngine('login throttle', (engine) => {
     });
   });
 
+  it('a burst of parallel requests with the RIGHT password all succeed, even with no cached credential', async () => {
+    await withServer(engine, { 'credential-cache-ttl': '0' }, async (s) => {
+      const burst = await Promise.all(Array.from({ length: 16 }, () => right(s)));
+      expect(burst.map((r) => r.status)).toEqual(Array(16).fill(200));
+      // And the account has no failures on record afterwards: 3 wrong ones are still free.
+      for (let i = 0; i < 3; i++) expectBasicChallenge(await wrong(s));
+      expect((await right(s)).status).toBe(200);
+    });
+  });
+
   it('RL-11: a restart keeps the counters', async () => {
     const clock = new ManualClock();
     const db = await createTestDatabase(engine);

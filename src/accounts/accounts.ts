@@ -65,6 +65,9 @@ export interface NewUser {
 }
 
 export class Accounts {
+  /** Checks under way, by credential HMAC: concurrent requests with the same credentials share one. */
+  private readonly inFlight = new Map<string, Promise<LoginResult>>();
+
   constructor(
     private readonly store: Store,
     private readonly hasher: PasswordHasher,
@@ -153,6 +156,19 @@ export class Accounts {
       if (verdict.hasFailures) await this.throttle.clearAccount(key);
       return { kind: 'ok', user: toUser(usable) };
     }
+    // Concurrent requests with the same credentials share one check: a client's parallel first
+    // requests cost one argon2 run and one throttle attempt, not one each (which would also read as
+    // a burst of failures). Different guesses are never merged.
+    const id = `${this.cache.id(key, pw)}\0${ip}`;
+    let shared = this.inFlight.get(id);
+    if (!shared) {
+      shared = this.checkPassword(key, pw, ip, usable).finally(() => this.inFlight.delete(id));
+      this.inFlight.set(id, shared);
+    }
+    return shared;
+  }
+
+  private async checkPassword(key: string, pw: string, ip: string, usable: UserRow | undefined): Promise<LoginResult> {
     const attempt = await this.throttle.begin(key, ip);
     if (attempt.kind === 'wait') return attempt;
     if (attempt.kind !== 'attempt') return { kind: 'wait', retryAfter: 1 };

@@ -18,7 +18,8 @@ export class CredentialCache {
 
   constructor(private readonly ttlMs: number, private readonly clock: Clock, private readonly maxEntries = 10000) {}
 
-  private id(usernameKey: string, password: string): string {
+  /** The HMAC that names a credential (also used to coalesce concurrent checks of it). */
+  id(usernameKey: string, password: string): string {
     return createHmac('sha256', this.key).update(usernameKey).update('\0').update(password).digest('base64url');
   }
 
