@@ -109,8 +109,8 @@ function withStatementCache(raw: BetterSqlite3.Database) {
 }
 
 /** Digest claims on SQLite: one prepared INSERT … ON CONFLICT DO NOTHING per pair, a batch in one
- * BEGIN IMMEDIATE transaction, run under Kysely's connection lock so it never interleaves with a
- * Kysely transaction. Its change count says whether the pair was inserted by this claim.
+ * BEGIN IMMEDIATE transaction that never interleaves with a Kysely transaction. Its change count says
+ * whether the pair was inserted by this claim.
  * These commits alone run with synchronous=NORMAL: waiting for the disk on every Digest request
  * would cost more than everything else the request does. A process crash keeps them (they are in
  * the WAL); an OS crash or power loss may lose the last ones, and the server then retires every
@@ -120,18 +120,20 @@ function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, synchro
   let claimAll: ((batch: Array<[string, number, number]>) => boolean[]) | undefined;
   const relaxed = raw.prepare('pragma synchronous = NORMAL');
   const restore = raw.prepare(`pragma synchronous = ${synchronous}`);
-  return (batch) =>
-    db.connection().execute(async () => {
-      if (!claimAll) {
-        const insert = raw.prepare('insert into digest_nonce_uses (nonce, nc, expires_at) values (?, ?, ?) on conflict do nothing');
-        const tx = raw.transaction((items: Array<[string, number, number]>) => items.map(([n, c, e]) => insert.run(n, c, e).changes === 1));
-        claimAll = (items) => tx.immediate(items);
-      }
-      relaxed.run();
-      try {
-        return claimAll(batch);
-      } finally {
-        restore.run();
-      }
-    });
+  const write = (batch: Array<[string, number, number]>): boolean[] => {
+    if (!claimAll) {
+      const insert = raw.prepare('insert into digest_nonce_uses (nonce, nc, expires_at) values (?, ?, ?) on conflict do nothing');
+      const tx = raw.transaction((items: Array<[string, number, number]>) => items.map(([n, c, e]) => insert.run(n, c, e).changes === 1));
+      claimAll = (items) => tx.immediate(items);
+    }
+    relaxed.run();
+    try {
+      return claimAll(batch);
+    } finally {
+      restore.run();
+    }
+  };
+  // better-sqlite3 runs the batch synchronously, so nothing can interleave with it, except a Kysely
+  // transaction that is open across awaits (Store.transaction): then wait for Kysely's connection lock.
+  return async (batch) => (raw.inTransaction ? db.connection().execute(async () => write(batch)) : write(batch));
 }

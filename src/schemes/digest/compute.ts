@@ -17,9 +17,25 @@ function sessionHa1(i: ComputeInput): string {
   return isSess(i.algorithm) ? H(baseOf(i.algorithm), `${i.ha1}:${i.nonce}:${i.cnonce}`) : i.ha1;
 }
 
+// H(A2) for qop=auth depends only on the algorithm, method and uri: a client repeating requests to one
+// resource needs it computed once.
+const a2Hashes = new Map<string, string>();
+
+function hashA2(base: ReturnType<typeof baseOf>, a2: string, memo: boolean): string {
+  if (!memo) return H(base, a2);
+  const key = `${base}\0${a2}`;
+  let h = a2Hashes.get(key);
+  if (h === undefined) {
+    if (a2Hashes.size >= 1000) a2Hashes.clear();
+    h = H(base, a2);
+    a2Hashes.set(key, h);
+  }
+  return h;
+}
+
 function digest(i: ComputeInput, a2: string): string {
   const base = baseOf(i.algorithm);
-  return KD(base, sessionHa1(i), `${i.nonce}:${i.ncText}:${i.cnonce}:${i.qop}:${H(base, a2)}`);
+  return KD(base, sessionHa1(i), `${i.nonce}:${i.ncText}:${i.cnonce}:${i.qop}:${hashA2(base, a2, i.qop === 'auth')}`);
 }
 
 /** The request-digest the client must have sent; A2 = method ":" uri [":" H(body)] (§3.4.3). */

@@ -34,7 +34,21 @@ export class NonceService {
     return Buffer.concat([head, this.tag(head, algorithm, this.epoch)]).toString('base64url');
   }
 
+  /** Nonces whose HMAC was verified, with their expiry: a nonce in use is checked once, not per request. */
+  private readonly verified = new Map<string, number>();
+
   check(nonce: string, algorithm: DigestAlgorithm): NonceCheck {
+    const known = this.verified.get(`${algorithm}\0${nonce}`);
+    if (known !== undefined) return { state: known > this.clock.now() ? 'valid' : 'expired', expiresAt: known };
+    const result = this.verify(nonce, algorithm);
+    if (result.state === 'valid') {
+      if (this.verified.size >= 10_000) this.verified.clear();
+      this.verified.set(`${algorithm}\0${nonce}`, result.expiresAt);
+    }
+    return result;
+  }
+
+  private verify(nonce: string, algorithm: DigestAlgorithm): NonceCheck {
     if (!/^[A-Za-z0-9_-]{46}$/.test(nonce)) return { state: 'invalid', expiresAt: 0 };
     const raw = Buffer.from(nonce, 'base64url');
     const head = raw.subarray(0, 18);
