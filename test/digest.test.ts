@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { safeEqual } from '../src/crypto/compare.js';
-import { answer, parseChallenges, type Challenge } from './support/digest-client.js';
+import { answer, parseChallenges, type Answer, type Challenge } from './support/digest-client.js';
 import {
   authInfo, challengeFor, challenges, expectBadRequest, expectRejected, FAST, PATH, send, sendRaw,
 } from './support/digest-extra.js';
@@ -359,7 +359,12 @@ describeEachEngine('Digest', (engine) => {
 });
 
 describeEachEngine('Digest across a restart and nextnonce', (engine) => {
-  it('an outstanding nonce survives a restart; a used (nonce, nc) stays used', async () => {
+  /** alice uses nc=1 of a nonce, the server stops (as `stop` says), a new one starts on the same
+   * database, and `after` looks at what became of the nonce. */
+  async function acrossRestart(
+    stop: (server: TestServer) => Promise<void>,
+    after: (server: TestServer, ch: Challenge, first: Answer) => Promise<void>,
+  ): Promise<void> {
     const clock = new ManualClock();
     const db = await createTestDatabase(engine);
     try {
@@ -368,32 +373,36 @@ describeEachEngine('Digest across a restart and nextnonce', (engine) => {
       const ch = await challengeFor(server.url);
       const { r, a } = await send(server.url, ch, { ...alice, nc: 1 });
       expect(r.status).toBe(200);
-      await server.close();
+      await stop(server);
       server = await startServer(db, { clock, flags: FAST });
       try {
-        expectRejected(await sendRaw(server.url, a.header), false);
-        expect((await send(server.url, ch, { ...alice, nc: 2 })).r.status).toBe(200);
+        await after(server, ch, a);
       } finally {
         await server.close();
       }
     } finally {
       await db.drop();
     }
+  }
+
+  it('an outstanding nonce survives a restart; a used (nonce, nc) stays used', async () => {
+    await acrossRestart(
+      (server) => server.close(),
+      async (server, ch, first) => {
+        expectRejected(await sendRaw(server.url, first.header), false);
+        expect((await send(server.url, ch, { ...alice, nc: 2 })).r.status).toBe(200);
+      },
+    );
   });
 
   it('after a stop that was not clean, earlier nonces get stale=true (SQLite); a new nonce works', async () => {
-    const clock = new ManualClock();
-    const db = await createTestDatabase(engine);
-    try {
-      let server = await startServer(db, { clock, flags: FAST });
-      await server.addUser('alice', PW);
-      const ch = await challengeFor(server.url);
-      expect((await send(server.url, ch, { ...alice, nc: 1 })).r.status).toBe(200);
+    await acrossRestart(
       // A crash: the process goes away without its clean-stop record.
-      await server.running.close();
-      await server.g.store.close();
-      server = await startServer(db, { clock, flags: FAST });
-      try {
+      async (server) => {
+        await server.running.close();
+        await server.g.store.close();
+      },
+      async (server, ch) => {
         const { r } = await send(server.url, ch, { ...alice, nc: 2 });
         if (engine === 'sqlite') {
           expect(r.status).toBe(401);
@@ -404,12 +413,8 @@ describeEachEngine('Digest across a restart and nextnonce', (engine) => {
         }
         const fresh = await challengeFor(server.url);
         expect((await send(server.url, fresh, { ...alice, nc: 1 })).r.status).toBe(200);
-      } finally {
-        await server.close();
-      }
-    } finally {
-      await db.drop();
-    }
+      },
+    );
   });
 
   it('sends nextnonce near expiry, and the nextnonce works', async () => {
