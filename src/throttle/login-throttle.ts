@@ -10,19 +10,14 @@
 //            Parallel guesses therefore get no more checks than sequential ones (RL-07).
 //            The attempt then ends with fail() or succeed().
 import type { Clock } from '../clock.js';
+import type { Settings } from '../config/settings.js';
 import type { FreshCache } from '../store/fresh-cache.js';
 import type { LoginThrottleRepo, ThrottleRow } from '../store/login-throttle.js';
 
-export interface ThrottleSettings {
-  throttle: boolean;
-  lockoutFreeFailures: number;
-  lockoutBaseDelay: number;
-  lockoutMaxDelay: number;
-  lockoutHardLimit: number;
-  lockoutResetAfter: number;
-  ipFailureLimit: number;
-  ipFailureWindow: number;
-}
+export type ThrottleSettings = Pick<
+  Settings,
+  'throttle' | 'lockoutFreeFailures' | 'lockoutBaseDelay' | 'lockoutMaxDelay' | 'lockoutHardLimit' | 'lockoutResetAfter' | 'ipFailureLimit' | 'ipFailureWindow'
+>;
 
 /** `open` says whether the account has failures on record (a success must then clear them). */
 export type ThrottleVerdict = { kind: 'open'; hasFailures: boolean } | { kind: 'wait'; retryAfter: number } | { kind: 'locked' };
