@@ -95,6 +95,17 @@ describeEachEngine('store', (engine) => {
       expect(rows).toHaveLength(20);
     });
 
+    it('purgeExpired forgets the pairs of expired nonces only', async () => {
+      const now = Date.now();
+      const old = randomBytes(16).toString('base64url');
+      const live = randomBytes(16).toString('base64url');
+      expect(await store.digestNonces.claim(old, 1, now - 1)).toBe(true);
+      expect(await store.digestNonces.claim(live, 1, now + 60_000)).toBe(true);
+      expect(await store.digestNonces.purgeExpired(now)).toBeGreaterThanOrEqual(1);
+      const rows = await store.db.selectFrom('digest_nonce_uses').select('nonce').where('nonce', 'in', [old, live]).execute();
+      expect(rows.map((r) => r.nonce)).toEqual([live]);
+    });
+
     it('50 parallel claims split across two Store objects → exactly one true', async () => {
       const nonce = randomBytes(16).toString('base64url');
       const expires = Date.now() + 60_000;
