@@ -144,10 +144,12 @@ function scenario(name, user, password) {
     case 'basic-warm':
     case 'basic-no-cache':
       return { path: BASIC_PATH, expect: 200, headers: { authorization: basicHeader(user, password) } };
+    // Every request is a different guess, as an attacker's would be: the server merges concurrent
+    // checks of identical credentials, so repeating one wrong password would measure that, not argon2.
     case 'basic-wrong-password':
-      return { path: BASIC_PATH, expect: 401, headers: { authorization: basicHeader(user, `${password}-wrong`) } };
+      return { path: BASIC_PATH, expect: 401, requests: distinctGuesses((n) => basicHeader(user, `${password}-wrong-${n}`)) };
     case 'basic-unknown-user':
-      return { path: BASIC_PATH, expect: 401, headers: { authorization: basicHeader(`${user}-nobody`, password) } };
+      return { path: BASIC_PATH, expect: 401, requests: distinctGuesses((n) => basicHeader(`${user}-nobody-${n}`, password)) };
     case 'digest-handshake':
       return { path: DIGEST_PATH, setupClient: (c) => (client) => client.setRequests(handshakeRequests(c, user, password)) };
     case 'digest-reused-nonce':
@@ -155,6 +157,13 @@ function scenario(name, user, password) {
     default:
       throw new Error(`unknown scenario "${name}"; choose from ${Object.keys(SCENARIOS).join(', ')}`);
   }
+}
+
+let guesses = 0;
+
+/** One request whose Authorization value is built anew each time from a process-wide counter. */
+function distinctGuesses(authorization) {
+  return [{ method: 'GET', path: BASIC_PATH, setupRequest: (req) => ({ ...req, headers: { authorization: authorization(++guesses) } }) }];
 }
 
 /** Per connection: [unauthenticated GET → 401 + challenges, authorized GET → 200 + rspauth]. */
@@ -268,6 +277,7 @@ async function runOnce(base, spec, seconds, connections, c) {
     timeout: 10,
     headers: spec.headers ?? {},
   };
+  if (spec.requests) opts.requests = spec.requests;
   if (spec.setupClient) {
     opts.requests = [{ method: 'GET', path: spec.path }];
     opts.setupClient = spec.setupClient(c);
