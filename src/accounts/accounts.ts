@@ -151,7 +151,8 @@ export class Accounts {
     if (verdict.kind === 'wait') return verdict;
     const row = await this.userRows.get(key, `account:${key}`, () => this.store.users.findByKey(key));
     const usable = row && row.disabled === 0 && row.password_hash ? row : undefined;
-    const cached = this.cache.get(key, pw);
+    const credential = this.cache.id(key, pw);
+    const cached = this.cache.get(credential);
     if (verdict.kind === 'open' && cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) {
       if (verdict.hasFailures) await this.throttle.clearAccount(key);
       return { kind: 'ok', user: toUser(usable) };
@@ -159,16 +160,16 @@ export class Accounts {
     // Concurrent requests with the same credentials share one check: a client's parallel first
     // requests cost one argon2 run and one throttle attempt, not one each (which would also read as
     // a burst of failures). Different guesses are never merged.
-    const id = `${this.cache.id(key, pw)}\0${ip}`;
+    const id = `${credential}\0${ip}`;
     let shared = this.inFlight.get(id);
     if (!shared) {
-      shared = this.checkPassword(key, pw, ip, usable).finally(() => this.inFlight.delete(id));
+      shared = this.checkPassword(key, pw, credential, ip, usable).finally(() => this.inFlight.delete(id));
       this.inFlight.set(id, shared);
     }
     return shared;
   }
 
-  private async checkPassword(key: string, pw: string, ip: string, usable: UserRow | undefined): Promise<LoginResult> {
+  private async checkPassword(key: string, pw: string, credential: string, ip: string, usable: UserRow | undefined): Promise<LoginResult> {
     const attempt = await this.throttle.begin(key, ip);
     if (attempt.kind === 'wait') return attempt;
     if (attempt.kind !== 'attempt') return { kind: 'wait', retryAfter: 1 };
@@ -179,18 +180,18 @@ export class Accounts {
       return { kind: 'fail' };
     }
     await attempt.succeed();
-    await this.afterVerified(usable, key, pw);
+    await this.afterVerified(usable, credential, pw);
     return { kind: 'ok', user: toUser(usable) };
   }
 
   /** Rehash when the argon2 parameters changed, remember the credential, fill in missing H(A1). */
-  private async afterVerified(row: UserRow, key: string, pw: string): Promise<void> {
+  private async afterVerified(row: UserRow, credential: string, pw: string): Promise<void> {
     let hash = row.password_hash!;
     if (this.hasher.needsRehash(hash)) {
       const next = await this.hasher.hash(pw);
       if (await this.store.users.replacePasswordHash(row.id, hash, next, this.clock.now())) hash = next;
     }
-    this.cache.put(key, pw, row.id, hash);
+    this.cache.put(credential, row.id, hash);
     await this.backfillDigest(row, pw);
   }
 

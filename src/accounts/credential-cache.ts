@@ -23,9 +23,9 @@ export class CredentialCache {
     return createHmac('sha256', this.key).update(usernameKey).update('\0').update(password).digest('base64url');
   }
 
-  get(usernameKey: string, password: string): Entry | undefined {
+  /** `id` is this.id(usernameKey, password): the caller computes it once per request. */
+  get(id: string): Entry | undefined {
     if (this.ttlMs === 0) return undefined;
-    const id = this.id(usernameKey, password);
     const e = this.entries.get(id);
     if (!e) return undefined;
     if (e.expiresAt <= this.clock.now()) {
@@ -35,13 +35,13 @@ export class CredentialCache {
     return e;
   }
 
-  put(usernameKey: string, password: string, userId: string, passwordHash: string): void {
+  put(id: string, userId: string, passwordHash: string): void {
     if (this.ttlMs === 0) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(this.id(usernameKey, password), { userId, passwordHash, expiresAt: this.clock.now() + this.ttlMs });
+    this.entries.set(id, { userId, passwordHash, expiresAt: this.clock.now() + this.ttlMs });
   }
 
   /** Drop every entry of a user (password change, disable, removal in this process). */
