@@ -11,7 +11,13 @@ import { loadSecretKey, type SecretKey } from './crypto/secret-key.js';
 import type { DigestDeps } from './schemes/digest/authenticate.js';
 import { NonceService } from './schemes/digest/nonce.js';
 import { DigestSecrets } from './schemes/digest/stored-secret.js';
+import { KeyRing } from './keys/key-ring.js';
+import { ensureKeys, type KeyPolicy } from './keys/rotation.js';
+import { KeyDecryptionError } from './keys/signing-key.js';
+import { Sessions } from './sessions/sessions.js';
 import { FreshCache } from './store/fresh-cache.js';
+import { AccessTokens } from './tokens/access-token.js';
+import { RefreshFamilies } from './tokens/refresh-families.js';
 import { Store } from './store/store.js';
 import { LoginThrottle } from './throttle/login-throttle.js';
 
@@ -24,6 +30,12 @@ export interface Gatehouse {
   accounts: Accounts;
   throttle: LoginThrottle;
   digest: DigestDeps;
+  box: SecretBox;
+  keys: KeyRing;
+  keyPolicy: KeyPolicy;
+  accessTokens: AccessTokens;
+  refreshFamilies: RefreshFamilies;
+  sessions: Sessions;
   keyOrigin: string;
   keyCreated: boolean;
   migrationsApplied: string[];
@@ -81,8 +93,31 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       nextNonceWindowMs: settings.digestNextNonceWindow * 1000,
       credentials: fresh(),
     };
+    const keys = new KeyRing(store, box, clock);
+    const keyPolicy: KeyPolicy = {
+      alg: settings.signingAlg,
+      publishDelayMs: settings.keyPublishDelay * 1000,
+      retireAfterMs: (settings.accessTokenTtl + settings.tokenLeeway) * 1000,
+    };
+    await openKeys(keys);
+    if (role === 'server') {
+      await ensureKeys({ store, box, clock, policy: keyPolicy });
+      await openKeys(keys);
+    }
+    const accessTokens = new AccessTokens(keys, {
+      issuer: () => settings.issuer,
+      audience: () => settings.accessTokenAudience,
+      ttlSeconds: settings.accessTokenTtl,
+      leewaySeconds: settings.tokenLeeway,
+    }, clock);
+    const refreshFamilies = new RefreshFamilies(store, {
+      graceMs: settings.refreshGrace * 1000,
+      idleMs: settings.refreshIdleTtl * 1000,
+      absoluteMs: settings.refreshAbsoluteTtl * 1000,
+    }, clock);
+    const sessions = new Sessions(store, { idleMs: settings.sessionIdleTtl * 1000, absoluteMs: settings.sessionAbsoluteTtl * 1000 }, clock, key.derive('csrf'));
     return {
-      settings, store, clock, accounts, throttle, digest,
+      settings, store, clock, accounts, throttle, digest, box, keys, keyPolicy, accessTokens, refreshFamilies, sessions,
       keyOrigin: origin,
       keyCreated: created,
       migrationsApplied: applied,
@@ -107,6 +142,19 @@ async function checkKeyMatchesDatabase(store: Store, key: SecretKey): Promise<vo
       'the secret key does not match the one this database was set up with. Set GATEHOUSE_SECRET_KEY ' +
         '(or GATEHOUSE_SECRET_KEY_FILE) to the original key; every instance sharing a database needs the same key.',
     );
+  }
+}
+
+/** Open every stored signing key. One that does not decrypt stops the start: new keys are never
+ * made in its place, since every token and cached JWKS would break without a word (catalogue R-10). */
+async function openKeys(keys: KeyRing): Promise<void> {
+  try {
+    await keys.reload();
+  } catch (err) {
+    if (err instanceof KeyDecryptionError) {
+      throw new StartupError(`${err.message}. The stored signing keys were sealed with another secret key: start with the original GATEHOUSE_SECRET_KEY. Gatehouse does not replace keys on its own.`);
+    }
+    throw err;
   }
 }
 

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import type { DigestSecrets } from '../schemes/digest/stored-secret.js';
 import type { FreshCache } from '../store/fresh-cache.js';
-import type { Store } from '../store/store.js';
+import type { Repos, Store } from '../store/store.js';
 import type { UserRow } from '../store/users.js';
 import type { LoginThrottle } from '../throttle/login-throttle.js';
 import type { CredentialCache } from './credential-cache.js';
@@ -107,9 +107,12 @@ export class Accounts {
     const pw = checkNewPassword(password, this.rules, row.username_key);
     const hash = await this.hasher.hash(pw);
     const now = this.clock.now();
+    // A new password ends every login made with the old one: sessions and refresh families
+    // (catalogue SS-06, JW-21), in the same transaction.
     await this.store.transaction(async (tx) => {
       await tx.users.setPasswordHash(row.id, hash, now);
       await tx.digestCredentials.replaceForUser(row.id, this.digest.rowsFor(row.id, row.username, pw, now));
+      await endLogins(tx, row.id, now, 'password-change');
     });
     this.cache.forgetUser(row.id);
     await this.throttle.unlock(row.username_key);
@@ -117,7 +120,11 @@ export class Accounts {
 
   async setDisabled(username: string, disabled: boolean): Promise<void> {
     const row = await this.require(username);
-    await this.store.users.setDisabled(row.id, disabled, this.clock.now());
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      await tx.users.setDisabled(row.id, disabled, now);
+      if (disabled) await endLogins(tx, row.id, now, 'disabled');
+    });
     this.cache.forgetUser(row.id);
   }
 
@@ -143,8 +150,9 @@ export class Accounts {
 
   /** The shared password path: throttle, verify, count the outcome. Never says which part was wrong.
    * A credential verified a moment ago is served from the cache with reads only; every other check
-   * first reserves an attempt with the throttle, so parallel guesses get no extra checks. */
-  async passwordLogin(username: string, password: string, ip: string): Promise<LoginResult> {
+   * first reserves an attempt with the throttle, so parallel guesses get no extra checks. A login
+   * form passes useCache: false: an interactive login always runs the real check. */
+  async passwordLogin(username: string, password: string, ip: string, options: { useCache?: boolean } = {}): Promise<LoginResult> {
     const key = usernameKey(username);
     const pw = normalizePassword(password);
     const verdict = await this.throttle.check(key, ip);
@@ -153,7 +161,7 @@ export class Accounts {
     const usable = row && row.disabled === 0 && row.password_hash ? row : undefined;
     const credential = this.cache.id(key, pw);
     const cached = this.cache.get(credential);
-    if (verdict.kind === 'open' && cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) {
+    if (options.useCache !== false && verdict.kind === 'open' && cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) {
       if (verdict.hasFailures) await this.throttle.clearAccount(key);
       return { kind: 'ok', user: toUser(usable) };
     }
@@ -210,6 +218,13 @@ export class Accounts {
     if (!row) throw new UserNotFound(username);
     return row;
   }
+}
+
+/** End a user's sessions and revoke their refresh families (catalogue SS-07, JW-21). Access tokens
+ * already issued stay valid until they expire (GATEHOUSE_ACCESS_TOKEN_TTL). */
+async function endLogins(tx: Repos, userId: string, now: number, reason: string): Promise<void> {
+  await tx.sessions.removeForUser(userId);
+  await tx.refreshTokens.revokeForUser(userId, now, reason);
 }
 
 function checkEmail(raw: string): string {

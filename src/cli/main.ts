@@ -1,9 +1,10 @@
-// The `gatehouse` command: serve, migrate, user.
+// The `gatehouse` command: serve, migrate, user, keys.
 import { readFileSync } from 'node:fs';
 import { loadSettings, SETTINGS, SettingsError, type Settings } from '../config/settings.js';
 import { SecretKeyError } from '../crypto/secret-key.js';
 import { StartupError } from '../gatehouse.js';
 import { parseArgs, UsageError, type FlagKind } from './args.js';
+import { keysCommand, KEYS_FLAGS } from './keys.js';
 import { serveCommand } from './serve.js';
 import { migrateCommand, userCommand, USER_FLAGS } from './user.js';
 
@@ -21,6 +22,11 @@ Commands:
   user enable <username>
   user remove <username>       delete the user and its stored secrets
   user unlock <username>       clear the user's failed-login counter and lock
+  keys list [--json]           signing keys with their state (next, active, retired)
+  keys rotate [--now]          schedule the next key to sign once it has been published for
+                               GATEHOUSE_KEY_PUBLISH_DELAY, retire the active key, publish a new next
+                               key (--now: sign with it at once; an emergency)
+  keys revoke <kid>            remove a key at once: tokens it signed stop working (a leaked key)
   help                         show this text
 
 Every command takes the settings below as flags; each also comes from its environment variable.
@@ -52,7 +58,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.out(`${version()}\n`);
       return 0;
     }
-    const known = { ...SETTING_FLAGS, ...(command === 'user' ? USER_FLAGS : {}) };
+    const known = { ...SETTING_FLAGS, ...(command === 'user' ? USER_FLAGS : {}), ...(command === 'keys' ? KEYS_FLAGS : {}) };
     const { positionals, flags } = parseArgs(rest, known);
     const settings: Settings = loadSettings(flags);
     switch (command) {
@@ -63,6 +69,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await migrateCommand(settings, io);
       case 'user':
         return await userCommand(settings, positionals, flags, io);
+      case 'keys':
+        return await keysCommand(settings, positionals, flags, io);
       default:
         throw new UsageError(`unknown command "${command}"; try gatehouse help`);
     }

@@ -20,6 +20,7 @@ export async function serveCommand(settings: Settings, io: Io): Promise<number> 
       `Gatehouse is listening on ${url}`,
       `  database    ${g.store.describe}${g.migrationsApplied.length ? ` (migrations applied: ${g.migrationsApplied.join(', ')})` : ''}`,
       `  secret key  ${g.keyOrigin}${g.keyCreated ? ' (generated now: back it up; every instance needs the same key)' : ''}`,
+      `  signing     ${g.keys.signing().alg} key ${g.keys.signing().kid} (JWKS at ${url}/.well-known/jwks.json)`,
       `  digest      realm "${settings.digestRealm}", ${settings.digestAlgorithms.join(', ')}`,
       '',
       'Try it:',
@@ -27,6 +28,8 @@ export async function serveCommand(settings: Settings, io: Io): Promise<number> 
       `  curl -i ${url}/api/public`,
       `  curl -i -u alice ${url}/api/basic/resources`,
       `  curl -i --digest -u alice ${url}/api/digest/resources`,
+      `  curl -s -X POST ${url}/auth/login -d username=alice --data-urlencode "password=correct horse battery staple"`,
+      `  curl -i ${url}/api/jwt/resources -H "Authorization: Bearer <access_token>"`,
       '',
     ].join('\n'),
   );

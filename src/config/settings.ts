@@ -1,5 +1,6 @@
 // Every setting Gatehouse reads: one table, so that the environment, the command-line flags,
 // `gatehouse --help` and the README all describe the same thing.
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../keys/signing-key.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../schemes/digest/algorithms.js';
 
 export interface Settings {
@@ -33,6 +34,17 @@ export interface Settings {
   lockoutResetAfter: number;
   ipFailureLimit: number;
   ipFailureWindow: number;
+  signingAlg: SigningAlgorithm;
+  keyPublishDelay: number;
+  keyRotationInterval: number;
+  accessTokenTtl: number;
+  accessTokenAudience: string;
+  tokenLeeway: number;
+  refreshGrace: number;
+  refreshIdleTtl: number;
+  refreshAbsoluteTtl: number;
+  sessionIdleTtl: number;
+  sessionAbsoluteTtl: number;
   trustProxy: boolean;
   allowInsecureHttp: boolean;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -87,6 +99,17 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'lockoutResetAfter', env: 'GATEHOUSE_LOCKOUT_RESET_AFTER', flag: 'lockout-reset-after', kind: 'int', default: '43200', min: 60, max: 31536000, describe: 'Seconds without a failure after which an account\'s failure count starts again.' },
   { key: 'ipFailureLimit', env: 'GATEHOUSE_IP_FAILURE_LIMIT', flag: 'ip-failure-limit', kind: 'int', default: '100', min: 1, max: 1000000, describe: 'Failed logins allowed from one client address per window; then 429.' },
   { key: 'ipFailureWindow', env: 'GATEHOUSE_IP_FAILURE_WINDOW', flag: 'ip-failure-window', kind: 'int', default: '900', min: 1, max: 86400, describe: 'Length of the per-address window in seconds.' },
+  { key: 'signingAlg', env: 'GATEHOUSE_SIGNING_ALG', flag: 'signing-alg', kind: 'string', default: 'ES256', choices: SIGNING_ALGORITHMS, describe: 'Algorithm of new signing keys (ES256, RS256 or EdDSA). Existing keys keep theirs until rotated out.' },
+  { key: 'keyPublishDelay', env: 'GATEHOUSE_KEY_PUBLISH_DELAY', flag: 'key-publish-delay', kind: 'int', default: '600', min: 0, max: 604800, describe: 'Seconds a new key is published in the JWKS before it signs, so resource servers with a cached JWKS know it (jose caches 10 minutes).' },
+  { key: 'keyRotationInterval', env: 'GATEHOUSE_KEY_ROTATION_INTERVAL', flag: 'key-rotation-interval', kind: 'int', default: '0', min: 0, max: 315360000, describe: 'Rotate the signing key automatically after it has signed this many seconds (e.g. 2592000 for 30 days); 0 rotates only on `gatehouse keys rotate`.' },
+  { key: 'accessTokenTtl', env: 'GATEHOUSE_ACCESS_TOKEN_TTL', flag: 'access-token-ttl', kind: 'int', default: '600', min: 10, max: 86400, describe: 'Lifetime of access tokens in seconds. Also the longest time a revoked login keeps API access (tokens are checked without a database read).' },
+  { key: 'accessTokenAudience', env: 'GATEHOUSE_ACCESS_TOKEN_AUDIENCE', flag: 'access-token-audience', kind: 'string', default: undefined, describe: 'The aud of access tokens from the JWT login, and the only audience /api/jwt/resources accepts. Defaults to ISSUER/api.' },
+  { key: 'tokenLeeway', env: 'GATEHOUSE_TOKEN_LEEWAY', flag: 'token-leeway', kind: 'int', default: '30', min: 0, max: 60, describe: 'Clock skew in seconds allowed when checking exp, nbf and iat.' },
+  { key: 'refreshGrace', env: 'GATEHOUSE_REFRESH_GRACE', flag: 'refresh-grace', kind: 'int', default: '5', min: 0, max: 60, describe: 'Seconds after a refresh token is rotated during which using it again (two tabs, a retried request) gets a fresh pair in the same family instead of revoking the family. 0 turns the grace off.' },
+  { key: 'refreshIdleTtl', env: 'GATEHOUSE_REFRESH_IDLE_TTL', flag: 'refresh-idle-ttl', kind: 'int', default: '1209600', min: 60, max: 31536000, describe: 'A refresh token not used for this many seconds expires (default 14 days).' },
+  { key: 'refreshAbsoluteTtl', env: 'GATEHOUSE_REFRESH_ABSOLUTE_TTL', flag: 'refresh-absolute-ttl', kind: 'int', default: '2592000', min: 60, max: 31536000, describe: 'A login (refresh family) ends this many seconds after it started, however often it is refreshed (default 30 days).' },
+  { key: 'sessionIdleTtl', env: 'GATEHOUSE_SESSION_IDLE_TTL', flag: 'session-idle-ttl', kind: 'int', default: '1800', min: 60, max: 31536000, describe: 'A cookie session unused for this many seconds ends (default 30 minutes).' },
+  { key: 'sessionAbsoluteTtl', env: 'GATEHOUSE_SESSION_ABSOLUTE_TTL', flag: 'session-absolute-ttl', kind: 'int', default: '43200', min: 60, max: 31536000, describe: 'A cookie session ends this many seconds after login, however active (default 12 hours).' },
   { key: 'trustProxy', env: 'GATEHOUSE_TRUST_PROXY', flag: 'trust-proxy', kind: 'bool', default: 'false', describe: 'Trust X-Forwarded-For and X-Forwarded-Proto (only behind your own reverse proxy).' },
   { key: 'allowInsecureHttp', env: 'GATEHOUSE_ALLOW_INSECURE_HTTP', flag: 'allow-insecure-http', kind: 'bool', default: 'false', describe: 'Accept passwords over plain HTTP from non-loopback clients. Off: such requests get 403.' },
   { key: 'sqliteSynchronous', env: 'GATEHOUSE_SQLITE_SYNCHRONOUS', flag: 'sqlite-synchronous', kind: 'string', default: 'FULL', choices: ['FULL', 'NORMAL'], describe: 'SQLite durability. FULL survives power loss; NORMAL may lose the last commits on an OS crash.' },
@@ -165,6 +188,7 @@ export function loadSettings(flags: Record<string, string | boolean | undefined>
   } catch {
     throw new SettingsError(`GATEHOUSE_ISSUER: expected an http(s) URL, got "${s.issuer}"`);
   }
+  s.accessTokenAudience ||= `${s.issuer}/api`;
   s.databaseUrl ??= `sqlite:${s.dataDir.replace(/\/+$/, '')}/gatehouse.db`;
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(s.databaseUrl)) {
     throw new SettingsError(`GATEHOUSE_DATABASE_URL: expected sqlite:<path> or postgres://…, got "${s.databaseUrl}"`);

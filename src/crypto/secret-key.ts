@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 
 export class SecretKeyError extends Error {}
 
-export type KeyPurpose = 'secret-box' | 'digest-nonce' | 'key-check';
+export type KeyPurpose = 'secret-box' | 'digest-nonce' | 'key-check' | 'csrf';
 
 export class SecretKey {
   private constructor(private readonly key: Buffer) {}

@@ -6,6 +6,10 @@ import type { Gatehouse } from '../gatehouse.js';
 import { isStoreUnavailable } from '../store/errors.js';
 import { basicRoutes } from './routes/basic.js';
 import { digestRoutes } from './routes/digest.js';
+import { acceptForms } from './form-body.js';
+import { jwksRoutes } from './routes/jwks.js';
+import { jwtLoginRoutes } from './routes/jwt-login.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { serviceRoutes } from './routes/service.js';
 
 const SECURITY_HEADERS = {
@@ -22,7 +26,7 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
       // Request logging below never includes headers. Fastify's client-error log carries the raw
       // request bytes (rawPacket, with any Authorization header): cut those and anything else that
       // might hold a secret (catalogue ST-08).
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'password', 'err.rawPacket', 'rawPacket'], censor: '[redacted]' },
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'password', 'refresh_token', 'access_token', 'err.rawPacket', 'rawPacket'], censor: '[redacted]' },
     },
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: g.settings.trustProxy,
@@ -59,8 +63,12 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
     return reply.code(status).send({ error: 'invalid_request', error_description: err.message });
   });
 
+  acceptForms(app);
   serviceRoutes(app, g);
   basicRoutes(app, g);
+  jwksRoutes(app, g);
+  jwtLoginRoutes(app, g);
+  sessionRoutes(app, g);
   await digestRoutes(app, g);
   return app;
 }

@@ -1,6 +1,7 @@
 // Start a listening server for a Gatehouse: used by `gatehouse serve` and by the tests.
 import type { FastifyInstance } from 'fastify';
 import type { Gatehouse } from '../gatehouse.js';
+import { startMaintenance } from '../maintenance.js';
 import { buildApp } from './app.js';
 
 export interface Running {
@@ -15,16 +16,19 @@ export async function listen(g: Gatehouse): Promise<Running> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : g.settings.port;
   const host = g.settings.host.includes(':') ? `[${g.settings.host}]` : g.settings.host === '0.0.0.0' ? '127.0.0.1' : g.settings.host;
-  // Used (nonce, nc) pairs are kept only while their nonce lives.
-  const purge = setInterval(() => {
-    g.store.digestNonces.purgeExpired(g.clock.now()).catch(() => {});
-  }, 60_000);
-  purge.unref();
+  const url = `http://${host}:${port}`;
+  // With port 0 the default issuer (http://HOST:0) names no real address: use the one we got.
+  const guessed = `http://${host}:0`;
+  if (g.settings.port === 0 && g.settings.issuer === guessed) {
+    if (g.settings.accessTokenAudience === `${guessed}/api`) g.settings.accessTokenAudience = `${url}/api`;
+    g.settings.issuer = url;
+  }
+  const stop = startMaintenance(g, (err) => app.log.warn({ err: { message: (err as Error).message } }, 'maintenance failed; retrying later'));
   return {
     app,
-    url: `http://${host}:${port}`,
+    url,
     close: async () => {
-      clearInterval(purge);
+      stop();
       await app.close();
     },
   };

@@ -1,8 +1,18 @@
 import type { Kysely } from 'kysely';
+import type { Engine } from './connect.js';
 import type { Database } from './schema.js';
 
 export class MetaRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>, private readonly engine: Engine) {}
+
+  /** Inside a transaction: hold the named lock until it ends. One instance at a time runs what the
+   * lock guards (key rotation). SQLite's BEGIN IMMEDIATE already serializes every transaction. */
+  async lock(name: string): Promise<void> {
+    if (this.engine !== 'postgres') return;
+    const key = `lock:${name}`;
+    await this.db.insertInto('meta').values({ key, value: '' }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    await this.db.selectFrom('meta').select('key').where('key', '=', key).forUpdate().execute();
+  }
 
   async get(key: string): Promise<string | undefined> {
     const row = await this.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();

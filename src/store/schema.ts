@@ -43,10 +43,57 @@ export interface MetaTable {
   value: string;
 }
 
+/** A signing key pair; the private JWK is sealed with the server key (catalogue ST-03). */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+  active_from: number | null;
+  active_until: number | null;
+  published_until: number | null;
+}
+
+/** One login's chain of refresh tokens. */
+export interface RefreshFamiliesTable {
+  id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  generation: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  auth_time: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   digest_credentials: DigestCredentialsTable;
   digest_nonce_uses: DigestNonceUsesTable;
   login_throttle: LoginThrottleTable;
   meta: MetaTable;
+  signing_keys: SigningKeysTable;
+  refresh_families: RefreshFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  sessions: SessionsTable;
 }

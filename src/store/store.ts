@@ -6,6 +6,9 @@ import { DigestCredentialsRepo } from './digest-credentials.js';
 import { DigestNoncesRepo, type ClaimBatchWriter } from './digest-nonces.js';
 import { LoginThrottleRepo } from './login-throttle.js';
 import { MetaRepo } from './meta.js';
+import { RefreshTokensRepo } from './refresh-tokens.js';
+import { SessionsRepo } from './sessions.js';
+import { SigningKeysRepo } from './signing-keys.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { UsersRepo } from './users.js';
@@ -22,6 +25,9 @@ export class Repos implements Changes {
   readonly digestNonces: DigestNoncesRepo;
   readonly loginThrottle: LoginThrottleRepo;
   readonly meta: MetaRepo;
+  readonly signingKeys: SigningKeysRepo;
+  readonly refreshTokens: RefreshTokensRepo;
+  readonly sessions: SessionsRepo;
 
   /** Inside a transaction, local bumps wait for the commit (`deferred`), so that no reader can
    * cache what the transaction had not yet committed under a token that will not change again. */
@@ -36,7 +42,10 @@ export class Repos implements Changes {
     this.digestCredentials = new DigestCredentialsRepo(db, this);
     this.digestNonces = new DigestNoncesRepo(db, claims);
     this.loginThrottle = new LoginThrottleRepo(db, this);
-    this.meta = new MetaRepo(db);
+    this.meta = new MetaRepo(db, engine);
+    this.signingKeys = new SigningKeysRepo(db);
+    this.refreshTokens = new RefreshTokensRepo(db, engine);
+    this.sessions = new SessionsRepo(db);
   }
 
   async changed(account?: string): Promise<void> {

@@ -64,3 +64,8 @@ export function precheck(req: AuthRequest): Reply | { value: string | undefined 
   if (!req.secureEnough) return insecureTransport();
   return { value };
 }
+
+/** An error in the OAuth shape (RFC 6749 §5.2): { error, error_description }, never cached. */
+export function errorReply(status: number, error: string, description: string, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'cache-control': 'no-store', ...headers }, body: { error, error_description: description } };
+}

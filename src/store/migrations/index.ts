@@ -2,9 +2,11 @@
 // never edit one that has shipped.
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-initial.js';
+import * as m002 from './002-tokens-and-sessions.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': m001,
+  '002-tokens-and-sessions': m002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,11 @@
+// GET /.well-known/jwks.json: the public parts of every published signing key (RFC 7517 §5).
+import type { FastifyInstance } from 'fastify';
+import type { Gatehouse } from '../../gatehouse.js';
+
+export function jwksRoutes(app: FastifyInstance, g: Gatehouse): void {
+  // A resource server may cache the set no longer than a new key waits before it signs.
+  const maxAge = Math.min(300, g.settings.keyPublishDelay);
+  app.get('/.well-known/jwks.json', async (_req, reply) =>
+    reply.header('content-type', 'application/jwk-set+json').header('cache-control', `public, max-age=${maxAge}`).send(JSON.stringify(g.keys.jwks())),
+  );
+}

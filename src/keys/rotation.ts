@@ -1,0 +1,123 @@
+// Key rotation: next → active → retired → removed (catalogue R-09). A next key is published from
+// the moment it is made and starts signing no sooner than `publishDelay` later, so resource servers
+// that cache the JWKS have seen it. A retired key stays published until every token it signed has
+// expired. Changes run in one transaction under the "signing-keys" lock: of several instances, one
+// rotates.
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Store } from '../store/store.js';
+import type { SigningKeyRow } from '../store/signing-keys.js';
+import { generateSigningKey, keyState, type SigningAlgorithm } from './signing-key.js';
+
+export interface KeyPolicy {
+  alg: SigningAlgorithm;
+  /** How long a new key is published before it may sign. */
+  publishDelayMs: number;
+  /** How long a retired key stays published: the longest token lifetime plus leeway. */
+  retireAfterMs: number;
+}
+
+export class RotationError extends Error {}
+
+const times = (r: SigningKeyRow) => ({ activeFrom: r.active_from, activeUntil: r.active_until, publishedUntil: r.published_until });
+const stateOf = (r: SigningKeyRow, now: number) => keyState(times(r), now);
+
+export interface RotationResult {
+  activated: string;
+  activatesAt: number;
+  retired: string | undefined;
+  next: string;
+}
+
+interface Deps {
+  store: Store;
+  box: SecretBox;
+  clock: Clock;
+  policy: KeyPolicy;
+}
+
+/** At start: make sure there is a key that signs and a next key published behind it. Keys are
+ * created only when the table holds none; stored keys that do not decrypt stop the start before
+ * this runs (see key-ring.ts). Returns the kids created. */
+export async function ensureKeys({ store, box, clock, policy }: Deps): Promise<string[]> {
+  const spare = [await generateSigningKey(policy.alg, box, clock.now()), await generateSigningKey(policy.alg, box, clock.now())];
+  return store.transaction(async (tx) => {
+    await tx.meta.lock('signing-keys');
+    const now = clock.now();
+    const rows = (await tx.signingKeys.list()).filter((r) => stateOf(r, now) !== 'removed');
+    const created: string[] = [];
+    const take = async (fields: Partial<SigningKeyRow>) => {
+      const row = { ...spare.shift()!, created_at: now, ...fields };
+      await tx.signingKeys.insert(row);
+      created.push(row.kid);
+      return row;
+    };
+    const signing = rows.some((r) => stateOf(r, now) === 'active');
+    const scheduled = rows.some((r) => r.active_from !== null && r.active_from > now);
+    let unscheduled = rows.filter((r) => r.active_from === null);
+    if (!signing && !scheduled) {
+      // Nothing signs: first start (no resource server has cached anything yet), or every key was
+      // revoked. Promote a published next key if there is one, else make one that signs now.
+      const promote = unscheduled[0];
+      if (promote) {
+        await tx.signingKeys.setTimes(promote.kid, { active_from: now });
+        unscheduled = unscheduled.slice(1);
+      } else await take({ active_from: now });
+    }
+    if (unscheduled.length === 0) await take({});
+    return created;
+  });
+}
+
+/** Schedule the next key to start signing, retire the active one at that moment, and publish a
+ * fresh next key. `immediately` skips the publish delay (an emergency: resource servers with a
+ * cached JWKS reject the new tokens until they refetch). `dueBefore` makes it conditional: rotate
+ * only if the active key started signing before that time (automatic rotation). */
+export async function rotateKeys({ store, box, clock, policy }: Deps, options: { immediately?: boolean; dueBefore?: number } = {}): Promise<RotationResult | undefined> {
+  const spare = [await generateSigningKey(policy.alg, box, clock.now()), await generateSigningKey(policy.alg, box, clock.now())];
+  return store.transaction(async (tx) => {
+    await tx.meta.lock('signing-keys');
+    const now = clock.now();
+    const rows = await tx.signingKeys.list();
+    const active = rows.filter((r) => stateOf(r, now) === 'active').sort((a, b) => b.active_from! - a.active_from!)[0];
+    const scheduled = rows.find((r) => r.active_from !== null && r.active_from > now);
+    if (options.dueBefore !== undefined && (scheduled || (active && active.active_from! > options.dueBefore))) return undefined;
+    if (scheduled && options.immediately) {
+      // An emergency while a rotation waits: bring it forward.
+      await tx.signingKeys.setTimes(scheduled.kid, { active_from: now });
+      if (active) await tx.signingKeys.setTimes(active.kid, { active_until: now, published_until: now + policy.retireAfterMs });
+      const waiting = rows.find((r) => r.active_from === null);
+      return { activated: scheduled.kid, activatesAt: now, retired: active?.kid, next: waiting?.kid ?? scheduled.kid };
+    }
+    if (scheduled) throw new RotationError(`a rotation is already scheduled: key ${scheduled.kid} starts signing at ${new Date(scheduled.active_from!).toISOString()} (--now brings it forward)`);
+    let next = rows.find((r) => r.active_from === null);
+    if (!next) {
+      next = { ...spare.shift()!, created_at: now };
+      await tx.signingKeys.insert(next);
+    }
+    const activatesAt = options.immediately ? now : Math.max(now, next.created_at + policy.publishDelayMs);
+    await tx.signingKeys.setTimes(next.kid, { active_from: activatesAt });
+    if (active) await tx.signingKeys.setTimes(active.kid, { active_until: activatesAt, published_until: activatesAt + policy.retireAfterMs });
+    const fresh = { ...spare.shift()!, created_at: now };
+    await tx.signingKeys.insert(fresh);
+    return { activated: next.kid, activatesAt, retired: active?.kid, next: fresh.kid };
+  });
+}
+
+/** Emergency removal: the key stops being published at once and every token it signed fails. If it
+ * was signing, the next key takes over now. */
+export async function revokeKey(deps: Deps, kid: string): Promise<{ created: string[] }> {
+  const found = await deps.store.transaction(async (tx) => {
+    await tx.meta.lock('signing-keys');
+    const now = deps.clock.now();
+    const rows = await tx.signingKeys.list();
+    const row = rows.find((r) => r.kid === kid);
+    if (!row) return false;
+    await tx.signingKeys.remove(kid);
+    const scheduled = rows.find((r) => r.active_from !== null && r.active_from > now);
+    if (stateOf(row, now) === 'active' && scheduled) await tx.signingKeys.setTimes(scheduled.kid, { active_from: now });
+    return true;
+  });
+  if (!found) throw new RotationError(`no signing key with kid ${kid}`);
+  return { created: await ensureKeys(deps) };
+}

@@ -1,0 +1,30 @@
+// Periodic upkeep of a running server: pick up key changes made elsewhere, rotate keys when the
+// automatic interval has passed, and purge what has expired. Each step is safe to run on every
+// instance at once.
+import type { Gatehouse } from './gatehouse.js';
+import { rotateKeys } from './keys/rotation.js';
+
+export const MAINTENANCE_INTERVAL_MS = 30_000;
+
+export async function maintain(g: Gatehouse): Promise<void> {
+  const now = g.clock.now();
+  const interval = g.settings.keyRotationInterval * 1000;
+  if (interval > 0) await rotateKeys({ store: g.store, box: g.box, clock: g.clock, policy: g.keyPolicy }, { dueBefore: now - interval });
+  await g.keys.reload();
+  await g.store.digestNonces.purgeExpired(now);
+  await g.store.signingKeys.purgeUnpublished(now);
+  await g.store.refreshTokens.purgeExpired(now);
+  await g.store.sessions.purgeExpired(now, now - g.settings.sessionIdleTtl * 1000);
+}
+
+/** Run `maintain` every interval until stopped. Failures (a database outage) wait for the next turn. */
+export function startMaintenance(g: Gatehouse, onError: (err: unknown) => void): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    maintain(g).catch(onError).finally(() => (running = false));
+  }, MAINTENANCE_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

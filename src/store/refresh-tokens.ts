@@ -1,0 +1,80 @@
+// Refresh-token families and their tokens. Rotation runs in one transaction that locks the
+// family row first (PostgreSQL FOR UPDATE; SQLite BEGIN IMMEDIATE), so of N parallel uses of one
+// token exactly one sees it unused (catalogue R-05).
+import type { Kysely, Selectable } from 'kysely';
+import type { Engine } from './connect.js';
+import type { Database, RefreshFamiliesTable, RefreshTokensTable } from './schema.js';
+
+export type RefreshFamilyRow = Selectable<RefreshFamiliesTable>;
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+
+export class RefreshTokensRepo {
+  constructor(private readonly db: Kysely<Database>, private readonly engine: Engine) {}
+
+  async createFamily(family: RefreshFamilyRow, token: RefreshTokenRow): Promise<void> {
+    await this.db.insertInto('refresh_families').values(family).execute();
+    await this.addToken(token);
+  }
+
+  async addToken(token: RefreshTokenRow): Promise<void> {
+    await this.db.insertInto('refresh_tokens').values(token).execute();
+  }
+
+  /** The token and its family; in a PostgreSQL transaction the family row stays locked until the end. */
+  async findLocked(tokenHash: string): Promise<{ token: RefreshTokenRow; family: RefreshFamilyRow } | undefined> {
+    const token = await this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    if (!token) return undefined;
+    const family = await this.db
+      .selectFrom('refresh_families')
+      .selectAll()
+      .where('id', '=', token.family_id)
+      .$if(this.engine === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!family) return undefined;
+    // Re-read the token under the lock: a rotation that committed meanwhile has marked it used.
+    const fresh = this.engine === 'postgres' ? await this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst() : token;
+    return fresh && { token: fresh, family };
+  }
+
+  async findFamily(id: string): Promise<RefreshFamilyRow | undefined> {
+    return this.db.selectFrom('refresh_families').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Mark a token used; false when it already was. */
+  async markUsed(tokenHash: string, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('refresh_tokens').set({ used_at: now }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** After a rotation, the family's other unused tokens (grace-window siblings) count as used now. */
+  async supersedeOthers(familyId: string, keep: string, now: number): Promise<void> {
+    await this.db.updateTable('refresh_tokens').set({ used_at: now }).where('family_id', '=', familyId).where('used_at', 'is', null).where('token_hash', '!=', keep).execute();
+  }
+
+  /** Revoke a family; returns whether it was live. */
+  async revokeFamily(id: string, now: number, reason: string): Promise<boolean> {
+    const r = await this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async revokeForUser(userId: string, now: number, reason: string): Promise<number> {
+    const r = await this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  listTokens(familyId: string): Promise<RefreshTokenRow[]> {
+    return this.db.selectFrom('refresh_tokens').selectAll().where('family_id', '=', familyId).orderBy('generation').orderBy('created_at').execute();
+  }
+
+  listFamilies(userId: string): Promise<RefreshFamilyRow[]> {
+    return this.db.selectFrom('refresh_families').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+  }
+
+  /** Drop families past their absolute lifetime (their tokens go with them) and tokens past their
+   * own expiry. A revoked family stays until then, so that a late reuse is still recognised. */
+  async purgeExpired(now: number): Promise<number> {
+    const f = await this.db.deleteFrom('refresh_families').where('expires_at', '<=', now).executeTakeFirst();
+    const t = await this.db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(f.numDeletedRows) + Number(t.numDeletedRows);
+  }
+}

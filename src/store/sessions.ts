@@ -1,0 +1,43 @@
+// Cookie sessions, keyed by the SHA-256 of the session id.
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, SessionsTable } from './schema.js';
+
+export type SessionRow = Selectable<SessionsTable>;
+
+export class SessionsRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(row: SessionRow): Promise<void> {
+    await this.db.insertInto('sessions').values(row).execute();
+  }
+
+  find(idHash: string): Promise<SessionRow | undefined> {
+    return this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+  }
+
+  /** Slide the idle timeout. Writes only when the stored time is older than `before`. */
+  async touch(idHash: string, now: number, before: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).where('last_seen_at', '<', before).execute();
+  }
+
+  /** Returns whether a session was there to remove. */
+  async remove(idHash: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  async removeForUser(userId: string): Promise<number> {
+    const r = await this.db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async countForUser(userId: string): Promise<number> {
+    const r = await this.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async purgeExpired(now: number, idleBefore: number): Promise<number> {
+    const r = await this.db.deleteFrom('sessions').where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleBefore)])).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

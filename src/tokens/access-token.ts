@@ -1,0 +1,110 @@
+// RFC 9068 JWT access tokens: issued with the active key, checked against the published keys.
+// Verification is strict on purpose (RFC 8725): the shape first (compact-jws.ts), then jose with an
+// explicit algorithm list, a key bound to one algorithm, the at+jwt type, issuer, a single audience,
+// the required claims and a bounded leeway. Header members such as jku, x5u and jwk are never
+// followed: keys come only from our own store (catalogue JW-05, JW-06).
+import { randomBytes } from 'node:crypto';
+import { jwtVerify, SignJWT, errors as joseErrors, type JWTPayload } from 'jose';
+import type { Clock } from '../clock.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import { SIGNING_ALGORITHMS } from '../keys/signing-key.js';
+import { MalformedJwt, parseCompactJws } from './compact-jws.js';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  scope?: string;
+  auth_time?: number;
+}
+
+export interface AccessTokenConfig {
+  issuer: () => string;
+  audience: () => string;
+  ttlSeconds: number;
+  leewaySeconds: number;
+}
+
+/** Why a token was refused. The message is safe to send (it names no secret). */
+export class InvalidAccessToken extends Error {}
+
+export interface IssueInput {
+  subject: string;
+  clientId: string;
+  scope?: string | undefined;
+  authTime?: number | undefined;
+  audience?: string | undefined;
+}
+
+export class AccessTokens {
+  constructor(private readonly keys: KeyRing, private readonly config: AccessTokenConfig, private readonly clock: Clock) {}
+
+  get ttlSeconds(): number {
+    return this.config.ttlSeconds;
+  }
+
+  async issue(input: IssueInput): Promise<{ token: string; expiresIn: number; claims: AccessTokenClaims }> {
+    const key = this.keys.signing();
+    const iat = Math.floor(this.clock.now() / 1000);
+    const claims: AccessTokenClaims = {
+      iss: this.config.issuer(),
+      sub: input.subject,
+      aud: input.audience ?? this.config.audience(),
+      exp: iat + this.config.ttlSeconds,
+      iat,
+      jti: randomBytes(16).toString('base64url'),
+      client_id: input.clientId,
+      ...(input.scope ? { scope: input.scope } : {}),
+      ...(input.authTime !== undefined ? { auth_time: Math.floor(input.authTime / 1000) } : {}),
+    };
+    const token = await new SignJWT(claims as unknown as JWTPayload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }).sign(key.privateKey);
+    return { token, expiresIn: this.config.ttlSeconds, claims };
+  }
+
+  /** The claims of a valid access token, or InvalidAccessToken. */
+  async verify(token: string, audience = this.config.audience()): Promise<AccessTokenClaims> {
+    try {
+      parseCompactJws(token);
+    } catch (err) {
+      throw new InvalidAccessToken(err instanceof MalformedJwt ? `The access token is malformed: ${err.message}.` : 'The access token is malformed.');
+    }
+    const now = this.clock.now();
+    const leeway = this.config.leewaySeconds;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = await this.keys.verifying(header.kid, header.alg);
+          if (!key) throw new InvalidAccessToken('The access token was not signed by a key of this server.');
+          return key.publicKey;
+        },
+        {
+          algorithms: [...SIGNING_ALGORITHMS],
+          typ: ACCESS_TOKEN_TYPE,
+          issuer: this.config.issuer(),
+          audience,
+          requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
+          clockTolerance: leeway,
+          currentDate: new Date(now),
+        },
+      ));
+    } catch (err) {
+      if (err instanceof InvalidAccessToken) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new InvalidAccessToken('The access token expired.');
+      throw new InvalidAccessToken('The access token is invalid.');
+    }
+    // jose checks iat only with maxTokenAge: a token "issued" in the future is refused here (JW-09).
+    if (typeof payload.iat !== 'number' || payload.iat > Math.floor(now / 1000) + leeway) throw new InvalidAccessToken('The access token is invalid.');
+    // One audience per token: an array naming us among others is refused (RFC 8725 §3.9, JW-11).
+    if (Array.isArray(payload.aud) && payload.aud.length !== 1) throw new InvalidAccessToken('The access token is meant for another audience.');
+    if (typeof payload.sub !== 'string' || typeof payload.client_id !== 'string' || typeof payload.jti !== 'string') throw new InvalidAccessToken('The access token is invalid.');
+    return { ...(payload as unknown as AccessTokenClaims), aud: audience };
+  }
+}

@@ -1,0 +1,16 @@
+// The successful token response (RFC 6749 §5.1): JSON, never cached.
+import type { Reply } from '../schemes/http-auth/replies.js';
+
+export function tokenResponse(access: { token: string; expiresIn: number }, refreshToken?: string, scope?: string): Reply {
+  return {
+    status: 200,
+    headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
+    body: {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+      ...(scope ? { scope } : {}),
+    },
+  };
+}
