@@ -20,7 +20,7 @@ describe('documentation', () => {
 
   it('README names the test command and every CLI command', () => {
     expect(readme).toContain('npm test');
-    for (const cmd of ['serve', 'migrate', 'user add', 'user passwd', 'user list', 'user disable', 'user remove', 'user unlock']) {
+    for (const cmd of ['serve', 'migrate', 'user add', 'user passwd', 'user list', 'user disable', 'user remove', 'user unlock', 'keys list', 'keys rotate', 'keys revoke']) {
       expect(readme).toContain(`gatehouse ${cmd}`);
     }
   });
