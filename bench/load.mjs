@@ -25,6 +25,9 @@ export const SCENARIOS = {
   'digest-handshake': 'GET /api/digest/resources: 401 challenge, then one authorized GET (SHA-256)',
   'digest-reused-nonce': 'GET /api/digest/resources, one nonce per connection, nc = 1, 2, 3, …',
   'basic-no-cache': 'GET /api/basic/resources, Basic, correct password, credential cache off (argon2 every time)',
+  'jwt-resource': 'GET /api/jwt/resources with a valid ES256 access token (signature checked every time)',
+  'jwt-login': 'POST /auth/login, correct password, one user per connection (argon2id every time)',
+  'jwt-refresh': 'POST /auth/refresh, each connection rotating its own refresh-token chain',
 };
 
 const BASIC_PATH = '/api/basic/resources';
@@ -137,8 +140,79 @@ function basicHeader(user, password) {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }
 
-function scenario(name, user, password) {
+// ---------------------------------------------------------------------------------------------
+// The JWT login. BENCH_LOGIN_USERS users named <user>-0 … share the benchmark password (created by
+// bench/run.mjs): the server merges concurrent checks of identical credentials, so one user on every
+// connection would measure that merge, not argon2.
+
+async function postJson(base, path, body) {
+  const r = await fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = await r.json();
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const loginUsers = () => intEnv('BENCH_LOGIN_USERS', 16, 1, 1000);
+
+/** Before the load: what the JWT scenarios need from the server. */
+async function prepare(name, base, user, password, connections) {
+  if (name === 'jwt-resource') return { token: (await postJson(base, '/auth/login', { username: `${user}-0`, password })).access_token };
+  if (name === 'jwt-refresh') {
+    const chains = [];
+    for (let i = 0; i < connections; i++) chains.push((await postJson(base, '/auth/login', { username: `${user}-${i % loginUsers()}`, password })).refresh_token);
+    return { chains };
+  }
+  return {};
+}
+
+let clientCount = 0;
+
+/** Per connection: POST /auth/refresh with the chain's current token; keep the new one. */
+function refreshRequests(c, chains) {
+  const i = clientCount++ % chains.length;
+  return [
+    {
+      method: 'POST',
+      path: '/auth/refresh',
+      setupRequest(req) {
+        return { ...req, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: chains[i] }) };
+      },
+      onResponse(status, body) {
+        if (status !== 200) return fail(c, `refresh: status ${status}`);
+        const next = JSON.parse(body).refresh_token;
+        if (!next) return fail(c, 'refresh: no refresh_token');
+        chains[i] = next;
+        c.ok++;
+      },
+    },
+  ];
+}
+
+/** Per connection: POST /auth/login as its own user. */
+function loginRequests(c, user, password) {
+  const body = JSON.stringify({ username: `${user}-${clientCount++ % loginUsers()}`, password });
+  return [
+    {
+      method: 'POST',
+      path: '/auth/login',
+      setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/json' }, body }),
+      onResponse(status, resBody) {
+        if (status !== 200) return fail(c, `login: status ${status}`);
+        if (!JSON.parse(resBody).access_token) return fail(c, 'login: no access_token');
+        c.ok++;
+      },
+    },
+  ];
+}
+
+function scenario(name, user, password, prepared = {}) {
   switch (name) {
+    case 'jwt-resource':
+      return { path: '/api/jwt/resources', expect: 200, headers: { authorization: `Bearer ${prepared.token}` } };
+    case 'jwt-login':
+      return { path: '/auth/login', setupClient: (c) => (client) => client.setRequests(loginRequests(c, user, password)) };
+    case 'jwt-refresh':
+      return { path: '/auth/refresh', setupClient: (c) => (client) => client.setRequests(refreshRequests(c, prepared.chains)) };
     case 'public':
       return { path: '/api/public', expect: 200 };
     case 'basic-warm':
@@ -279,7 +353,7 @@ async function runOnce(base, spec, seconds, connections, c) {
   };
   if (spec.requests) opts.requests = spec.requests;
   if (spec.setupClient) {
-    opts.requests = [{ method: 'GET', path: spec.path }];
+    opts.requests = [{ method: spec.path.startsWith('/auth/') ? 'POST' : 'GET', path: spec.path }];
     opts.setupClient = spec.setupClient(c);
   }
   return autocannon(opts);
@@ -297,7 +371,7 @@ async function main() {
   const user = process.env.BENCH_USER || 'bench';
   const password = process.env.BENCH_PASSWORD ?? '';
   if (name !== 'public' && !password) throw new Error('BENCH_PASSWORD is not set');
-  const spec = scenario(name, user, password);
+  const spec = scenario(name, user, password, await prepare(name, base, user, password, connections));
 
   if (warmup > 0) await runOnce(base, spec, warmup, connections, counters());
   const c = counters();
@@ -330,6 +404,7 @@ async function main() {
     // Responses that were what the scenario expects (and, for Digest, verified).
     okPerSec: round(ok / seconds, 1),
     expectedStatus: spec.expect ?? (name === 'digest-handshake' ? '401 then 200' : 200),
+    ...(name === 'jwt-login' || name === 'jwt-refresh' ? { checkedOk: c.ok } : {}),
     latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: round(r.latency.mean, 2) },
     statuses,
     non2xx: r.non2xx,

@@ -28,7 +28,7 @@ const LOAD = join(ROOT, 'bench', 'load.mjs');
 const DOCS = join(ROOT, 'docs', 'benchmarks.md');
 
 // Production defaults, failed-login protection on.
-const MAIN_SCENARIOS = ['public', 'basic-warm', 'digest-handshake', 'digest-reused-nonce'];
+const MAIN_SCENARIOS = ['public', 'basic-warm', 'digest-handshake', 'digest-reused-nonce', 'jwt-resource', 'jwt-refresh', 'jwt-login'];
 // Wrong credentials on purpose: with the throttle on these would measure 429s, so a second server
 // runs with GATEHOUSE_THROTTLE=false.
 const NO_THROTTLE_SCENARIOS = ['basic-wrong-password', 'basic-unknown-user'];
@@ -42,6 +42,9 @@ const LABELS = {
   'digest-handshake': 'Digest, full handshake (401 + 200)',
   'digest-reused-nonce': 'Digest, reused nonce (nc = 1, 2, …)',
   'basic-no-cache': 'Basic, correct password, cache off',
+  'jwt-resource': 'JWT access token, GET /api/jwt/resources',
+  'jwt-refresh': 'POST /auth/refresh (rotation)',
+  'jwt-login': 'POST /auth/login (argon2id)',
 };
 const TARGETS = [
   { scenario: 'basic-warm', figure: 'requestsPerSec', min: 0.5, text: 'Basic warm requests/s >= 50% of public' },
@@ -228,6 +231,9 @@ function notes(r) {
   }
   if (r.scenario === 'digest-reused-nonce') parts.push(`${fmt(r.noncesFetched)} nonce fetches (401, one per connection), ${fmt(r.staleRefreshes)} stale refreshes`);
   if (r.scenario.startsWith('digest')) parts.push('each 200 checked, rspauth included');
+  if (r.scenario === 'jwt-resource') parts.push('ES256 signature verified on every request, no database read');
+  if (r.scenario === 'jwt-refresh') parts.push('one transaction per request: lock family, mark used, insert next; each new token used by the next request');
+  if (r.scenario === 'jwt-login' && r.hashRate) parts.push(`**${pct(r.requestsPerSec / r.hashRate.verifiesPerSec)} of raw argon2id** (${fmt(r.hashRate.verifiesPerSec)} verifies/s at m=${r.hashRate.memoryCost} t=${r.hashRate.timeCost} p=${r.hashRate.parallelism}, ${r.hashRate.concurrency} at once, measured alone by bench/hash-rate.mjs)`);
   if (r.errors) parts.push(`ERRORS: ${Object.entries(r.errorDetail).filter(([, n]) => n).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
   return parts.join('; ');
 }
@@ -248,7 +254,7 @@ function plainTable(results) {
   const rows = results.map((r) => [r.scenario, fmt(r.requestsPerSec), pct(r.ratio), fmt(r.latencyMs.p50), fmt(r.latencyMs.p99), fmt(r.non2xx), fmt(r.errors)]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const extra = results.filter((r) => r.scenario.startsWith('digest')).map((r) => `  ${r.scenario}: ${notes(r).replace(/\*\*/g, '')}`);
+  const extra = results.filter((r) => r.scenario.startsWith('digest') || r.scenario === 'jwt-login').map((r) => `  ${r.scenario}: ${notes(r).replace(/\*\*/g, '')}`);
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...extra].join('\n');
 }
 
@@ -321,6 +327,7 @@ async function main() {
   };
   const loadEnv = {
     ...process.env,
+    BENCH_LOGIN_USERS: process.env.BENCH_LOGIN_USERS || '16',
     BENCH_DURATION: String(duration),
     BENCH_CONNECTIONS: String(connections),
     BENCH_WARMUP: String(warmup),
@@ -336,6 +343,26 @@ async function main() {
   } catch (err) {
     if (!/taken|exists/i.test(err.message)) throw err;
     await run([BIN, 'user', 'passwd', user, '--password-stdin'], { env: serverEnv(), input: `${password}\n`, label: 'gatehouse user passwd' });
+  }
+
+  // The login scenario logs in as BENCH_LOGIN_USERS distinct users (see bench/load.mjs).
+  const loginUsers = Number(process.env.BENCH_LOGIN_USERS || 16);
+  if (wanted.some((s) => s.startsWith('jwt-'))) {
+    log(`creating ${loginUsers} login users …`);
+    for (let i = 0; i < loginUsers; i += 4) {
+      await Promise.all(Array.from({ length: Math.min(4, loginUsers - i) }, (_, k) =>
+        run([BIN, 'user', 'add', `${user}-${i + k}`, '--password-stdin'], { env: serverEnv(), input: `${password}\n`, label: 'gatehouse user add' }).catch((err) => {
+          if (!/taken|exists/i.test(err.message)) throw err;
+          return run([BIN, 'user', 'passwd', `${user}-${i + k}`, '--password-stdin'], { env: serverEnv(), input: `${password}\n`, label: 'gatehouse user passwd' });
+        }),
+      ));
+    }
+  }
+  let hashRate;
+  if (wanted.includes('jwt-login')) {
+    log('raw argon2id rate (bench/hash-rate.mjs, 5 s) …');
+    hashRate = JSON.parse((await run([join(ROOT, 'bench', 'hash-rate.mjs')], { env: { ...process.env }, label: 'hash rate' })).out.trim());
+    log(`raw argon2id: ${fmt(hashRate.verifiesPerSec)} verifies/s`);
   }
 
   const results = [];
@@ -357,6 +384,7 @@ async function main() {
         const { out, err } = await run([LOAD, name, server.url], { env: loadEnv, label: `load ${name}` });
         if (err.trim()) process.stderr.write(err);
         const r = JSON.parse(out.trim().split('\n').pop());
+        if (name === 'jwt-login') r.hashRate = hashRate;
         results.push(r);
         log(`${name}: ${fmt(r.requestsPerSec)} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, errors ${r.errors}`);
         if (server.exited !== undefined) throw new Error(`the server exited (${server.exited}) during ${name}`);
