@@ -26,6 +26,7 @@ export const SCENARIOS = {
   'digest-reused-nonce': 'GET /api/digest/resources, one nonce per connection, nc = 1, 2, 3, …',
   'basic-no-cache': 'GET /api/basic/resources, Basic, correct password, credential cache off (argon2 every time)',
   'jwt-resource': 'GET /api/jwt/resources with a valid ES256 access token (signature checked every time)',
+  'jwt-resource-no-cache': 'GET /api/jwt/resources, as jwt-resource, against a server with GATEHOUSE_TOKEN_CACHE_SIZE=0',
   'jwt-login': 'POST /auth/login, correct password, one user per connection (argon2id every time)',
   'jwt-refresh': 'POST /auth/refresh, each connection rotating its own refresh-token chain',
 };
@@ -156,7 +157,7 @@ const loginUsers = () => intEnv('BENCH_LOGIN_USERS', 16, 1, 1000);
 
 /** Before the load: what the JWT scenarios need from the server. */
 async function prepare(name, base, user, password, connections) {
-  if (name === 'jwt-resource') return { token: (await postJson(base, '/auth/login', { username: `${user}-0`, password })).access_token };
+  if (name === 'jwt-resource' || name === 'jwt-resource-no-cache') return { token: (await postJson(base, '/auth/login', { username: `${user}-0`, password })).access_token };
   if (name === 'jwt-refresh') {
     const chains = [];
     for (let i = 0; i < connections; i++) chains.push((await postJson(base, '/auth/login', { username: `${user}-${i % loginUsers()}`, password })).refresh_token);
@@ -208,6 +209,7 @@ function loginRequests(c, user, password) {
 function scenario(name, user, password, prepared = {}) {
   switch (name) {
     case 'jwt-resource':
+    case 'jwt-resource-no-cache':
       return { path: '/api/jwt/resources', expect: 200, headers: { authorization: `Bearer ${prepared.token}` } };
     case 'jwt-login':
       return { path: '/auth/login', setupClient: (c) => (client) => client.setRequests(loginRequests(c, user, password)) };

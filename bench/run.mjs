@@ -33,7 +33,7 @@ const MAIN_SCENARIOS = ['public', 'basic-warm', 'digest-handshake', 'digest-reus
 // runs with GATEHOUSE_THROTTLE=false.
 const NO_THROTTLE_SCENARIOS = ['basic-wrong-password', 'basic-unknown-user'];
 // Needs a third server with GATEHOUSE_CREDENTIAL_CACHE_TTL=0.
-const NO_CACHE_SCENARIOS = ['basic-no-cache'];
+const NO_CACHE_SCENARIOS = ['basic-no-cache', 'jwt-resource-no-cache'];
 const LABELS = {
   'public': 'Public GET /api/public',
   'basic-warm': 'Basic, correct password (cache warm)',
@@ -43,6 +43,7 @@ const LABELS = {
   'digest-reused-nonce': 'Digest, reused nonce (nc = 1, 2, …)',
   'basic-no-cache': 'Basic, correct password, cache off',
   'jwt-resource': 'JWT access token, GET /api/jwt/resources',
+  'jwt-resource-no-cache': 'JWT access token, verified-token cache off',
   'jwt-refresh': 'POST /auth/refresh (rotation)',
   'jwt-login': 'POST /auth/login (argon2id)',
 };
@@ -53,7 +54,7 @@ const TARGETS = [
 ];
 
 // The variables the bench sets itself; any other GATEHOUSE_* in the environment reaches the server.
-const OWN_VARS = ['GATEHOUSE_DATA_DIR', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_LOG_LEVEL', 'GATEHOUSE_THROTTLE', 'GATEHOUSE_PORT', 'GATEHOUSE_HOST', 'GATEHOUSE_CREDENTIAL_CACHE_TTL'];
+const OWN_VARS = ['GATEHOUSE_DATA_DIR', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_LOG_LEVEL', 'GATEHOUSE_THROTTLE', 'GATEHOUSE_PORT', 'GATEHOUSE_HOST', 'GATEHOUSE_CREDENTIAL_CACHE_TTL', 'GATEHOUSE_TOKEN_CACHE_SIZE'];
 
 function intEnv(name, fallback, min, max) {
   const raw = process.env[name];
@@ -231,7 +232,8 @@ function notes(r) {
   }
   if (r.scenario === 'digest-reused-nonce') parts.push(`${fmt(r.noncesFetched)} nonce fetches (401, one per connection), ${fmt(r.staleRefreshes)} stale refreshes`);
   if (r.scenario.startsWith('digest')) parts.push('each 200 checked, rspauth included');
-  if (r.scenario === 'jwt-resource') parts.push('ES256 signature verified on every request, no database read');
+  if (r.scenario === 'jwt-resource') parts.push('one token per connection: signature verified once, then exp and key checked from the verified-token cache; no database read');
+  if (r.scenario === 'jwt-resource-no-cache') parts.push('ES256 signature verified with jose on every request');
   if (r.scenario === 'jwt-refresh') parts.push('one transaction per request: lock family, mark used, insert next; each new token used by the next request');
   if (r.scenario === 'jwt-login' && r.hashRate) parts.push(`**${pct(r.requestsPerSec / r.hashRate.verifiesPerSec)} of raw argon2id** (${fmt(r.hashRate.verifiesPerSec)} verifies/s at m=${r.hashRate.memoryCost} t=${r.hashRate.timeCost} p=${r.hashRate.parallelism}, ${r.hashRate.concurrency} at once, measured alone by bench/hash-rate.mjs)`);
   if (r.errors) parts.push(`ERRORS: ${Object.entries(r.errorDetail).filter(([, n]) => n).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
@@ -315,6 +317,7 @@ async function main() {
     const env = { ...process.env };
     delete env.GATEHOUSE_CREDENTIAL_CACHE_TTL;
     delete env.GATEHOUSE_THROTTLE;
+    delete env.GATEHOUSE_TOKEN_CACHE_SIZE;
     return {
       ...env,
       GATEHOUSE_DATA_DIR: tempDir,
@@ -370,7 +373,7 @@ async function main() {
   const phases = [
     { scenarios: MAIN_SCENARIOS.filter((s) => wanted.includes(s)), extra: {}, what: 'default settings' },
     { scenarios: NO_THROTTLE_SCENARIOS.filter((s) => wanted.includes(s)), extra: { GATEHOUSE_THROTTLE: 'false' }, what: 'GATEHOUSE_THROTTLE=false' },
-    { scenarios: NO_CACHE_SCENARIOS.filter((s) => wanted.includes(s)), extra: { GATEHOUSE_CREDENTIAL_CACHE_TTL: '0' }, what: 'GATEHOUSE_CREDENTIAL_CACHE_TTL=0' },
+    { scenarios: NO_CACHE_SCENARIOS.filter((s) => wanted.includes(s)), extra: { GATEHOUSE_CREDENTIAL_CACHE_TTL: '0', GATEHOUSE_TOKEN_CACHE_SIZE: '0' }, what: 'GATEHOUSE_CREDENTIAL_CACHE_TTL=0, GATEHOUSE_TOKEN_CACHE_SIZE=0' },
   ];
   // The public baseline is needed for the ratios, even when only other scenarios were asked for.
   if (!phases[0].scenarios.includes('public')) phases[0].scenarios.unshift('public');
@@ -418,7 +421,7 @@ async function main() {
     `- Code: ${rev}; Node ${process.version}; autocannon ${autocannonVersion}`,
     `- Engine: ${db.shown}`,
     `- Load: ${connections} connections, ${warmup} s warm-up then ${duration} s per scenario, one scenario at a time (autocannon stops on its next 1 s tick, so a period lasts ${duration} to ${duration + 1} s; rates use the measured time)`,
-    `- Server: \`GATEHOUSE_LOG_LEVEL=warn\`, other settings default (failed-login protection on)${passthrough.length ? ` except ${passthrough.map((k) => `\`${k}=${process.env[k]}\``).join(', ')}` : ''}; the wrong-password and unknown-user rows come from a second server with \`GATEHOUSE_THROTTLE=false\` (else they would measure 429s), the cache-off row from a third with \`GATEHOUSE_CREDENTIAL_CACHE_TTL=0\``,
+    `- Server: \`GATEHOUSE_LOG_LEVEL=warn\`, other settings default (failed-login protection on)${passthrough.length ? ` except ${passthrough.map((k) => `\`${k}=${process.env[k]}\``).join(', ')}` : ''}; the wrong-password and unknown-user rows come from a second server with \`GATEHOUSE_THROTTLE=false\` (else they would measure 429s), the cache-off rows from a third with \`GATEHOUSE_CREDENTIAL_CACHE_TTL=0\` and \`GATEHOUSE_TOKEN_CACHE_SIZE=0\``,
   ];
   const section = [
     `### ${db.engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}`,

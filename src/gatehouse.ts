@@ -109,6 +109,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       audience: () => settings.accessTokenAudience,
       ttlSeconds: settings.accessTokenTtl,
       leewaySeconds: settings.tokenLeeway,
+      cacheSize: settings.tokenCacheSize,
     }, clock);
     const refreshFamilies = new RefreshFamilies(store, {
       graceMs: settings.refreshGrace * 1000,

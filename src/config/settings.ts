@@ -40,6 +40,7 @@ export interface Settings {
   accessTokenTtl: number;
   accessTokenAudience: string;
   tokenLeeway: number;
+  tokenCacheSize: number;
   refreshGrace: number;
   refreshIdleTtl: number;
   refreshAbsoluteTtl: number;
@@ -105,6 +106,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'accessTokenTtl', env: 'GATEHOUSE_ACCESS_TOKEN_TTL', flag: 'access-token-ttl', kind: 'int', default: '600', min: 10, max: 86400, describe: 'Lifetime of access tokens in seconds. Also the longest time a revoked login keeps API access (tokens are checked without a database read).' },
   { key: 'accessTokenAudience', env: 'GATEHOUSE_ACCESS_TOKEN_AUDIENCE', flag: 'access-token-audience', kind: 'string', default: undefined, describe: 'The aud of access tokens from the JWT login, and the only audience /api/jwt/resources accepts. Defaults to ISSUER/api.' },
   { key: 'tokenLeeway', env: 'GATEHOUSE_TOKEN_LEEWAY', flag: 'token-leeway', kind: 'int', default: '30', min: 0, max: 60, describe: 'Clock skew in seconds allowed when checking exp, nbf and iat.' },
+  { key: 'tokenCacheSize', env: 'GATEHOUSE_TOKEN_CACHE_SIZE', flag: 'token-cache-size', kind: 'int', default: '10000', min: 0, max: 10000000, describe: 'Access tokens remembered after their signature was verified (by exact text), so repeated calls with one token skip the signature check; exp and key revocation are still checked every time. 0 verifies every time.' },
   { key: 'refreshGrace', env: 'GATEHOUSE_REFRESH_GRACE', flag: 'refresh-grace', kind: 'int', default: '5', min: 0, max: 60, describe: 'Seconds after a refresh token is rotated during which using it again (two tabs, a retried request) gets a fresh pair in the same family instead of revoking the family. 0 turns the grace off.' },
   { key: 'refreshIdleTtl', env: 'GATEHOUSE_REFRESH_IDLE_TTL', flag: 'refresh-idle-ttl', kind: 'int', default: '1209600', min: 60, max: 31536000, describe: 'A refresh token not used for this many seconds expires (default 14 days).' },
   { key: 'refreshAbsoluteTtl', env: 'GATEHOUSE_REFRESH_ABSOLUTE_TTL', flag: 'refresh-absolute-ttl', kind: 'int', default: '2592000', min: 60, max: 31536000, describe: 'A login (refresh family) ends this many seconds after it started, however often it is refreshed (default 30 days).' },

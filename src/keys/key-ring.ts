@@ -63,6 +63,11 @@ export class KeyRing {
     return key && key.alg === alg ? key : undefined;
   }
 
+  /** Is this key still published (not revoked, not past its retirement)? */
+  isPublished(kid: string): boolean {
+    return this.find(kid) !== undefined;
+  }
+
   private find(kid: string): SigningKey | undefined {
     const now = this.clock.now();
     return this.keys.find((k) => k.kid === kid && keyState(k, now) !== 'removed');

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { SIGNING_ALGORITHMS } from '../keys/signing-key.js';
 import { MalformedJwt, parseCompactJws } from './compact-jws.js';
+import { VerifiedCache } from './verified-cache.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
@@ -29,6 +30,8 @@ export interface AccessTokenConfig {
   audience: () => string;
   ttlSeconds: number;
   leewaySeconds: number;
+  /** Verified tokens remembered (see verified-cache.ts); 0 checks every signature. */
+  cacheSize: number;
 }
 
 /** Why a token was refused. The message is safe to send (it names no secret). */
@@ -43,7 +46,11 @@ export interface IssueInput {
 }
 
 export class AccessTokens {
-  constructor(private readonly keys: KeyRing, private readonly config: AccessTokenConfig, private readonly clock: Clock) {}
+  private readonly verified: VerifiedCache<AccessTokenClaims>;
+
+  constructor(private readonly keys: KeyRing, private readonly config: AccessTokenConfig, private readonly clock: Clock) {
+    this.verified = new VerifiedCache(config.cacheSize);
+  }
 
   get ttlSeconds(): number {
     return this.config.ttlSeconds;
@@ -69,16 +76,22 @@ export class AccessTokens {
 
   /** The claims of a valid access token, or InvalidAccessToken. */
   async verify(token: string, audience = this.config.audience()): Promise<AccessTokenClaims> {
+    const now = this.clock.now();
+    const leeway = this.config.leewaySeconds;
+    const hit = this.verified.get(token);
+    if (hit && hit.audience === audience) {
+      if (hit.exp + leeway > Math.floor(now / 1000) && this.keys.isPublished(hit.kid)) return hit.claims;
+      this.verified.forget(token);
+    }
     try {
       parseCompactJws(token);
     } catch (err) {
       throw new InvalidAccessToken(err instanceof MalformedJwt ? `The access token is malformed: ${err.message}.` : 'The access token is malformed.');
     }
-    const now = this.clock.now();
-    const leeway = this.config.leewaySeconds;
     let payload: JWTPayload;
+    let kid = '';
     try {
-      ({ payload } = await jwtVerify(
+      ({ payload, protectedHeader: { kid = '' } } = await jwtVerify(
         token,
         async (header) => {
           const key = await this.keys.verifying(header.kid, header.alg);
@@ -105,6 +118,8 @@ export class AccessTokens {
     // One audience per token: an array naming us among others is refused (RFC 8725 §3.9, JW-11).
     if (Array.isArray(payload.aud) && payload.aud.length !== 1) throw new InvalidAccessToken('The access token is meant for another audience.');
     if (typeof payload.sub !== 'string' || typeof payload.client_id !== 'string' || typeof payload.jti !== 'string') throw new InvalidAccessToken('The access token is invalid.');
-    return { ...(payload as unknown as AccessTokenClaims), aud: audience };
+    const claims = { ...(payload as unknown as AccessTokenClaims), aud: audience };
+    this.verified.put(token, { claims, kid, audience, exp: claims.exp });
+    return claims;
   }
 }
