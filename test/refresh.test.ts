@@ -45,13 +45,18 @@ interface Deployment {
   start(flags?: Flags): Promise<TestServer>;
 }
 
-/** One database that outlives its servers (restarts, or several instances at once); alice exists. */
+/** The instances of one deployment share an issuer (with port 0 each server would otherwise name its
+ * own address as issuer, and refuse the others' access tokens). */
+const SHARED_ISSUER = 'http://gatehouse.test';
+
+/** One database that outlives its servers (restarts, or several instances at once, all with one
+ * issuer); alice exists. */
 async function withDatabase(engine: EngineName, fn: (d: Deployment) => Promise<void>): Promise<void> {
   const db = await createTestDatabase(engine);
   const clock = new ManualClock();
   const open = new Set<TestServer>();
   const start = async (flags: Flags = {}): Promise<TestServer> => {
-    const s = await startServer(db, { clock, flags: { ...FAST_ARGON2, ...flags } });
+    const s = await startServer(db, { clock, flags: { ...FAST_ARGON2, issuer: SHARED_ISSUER, ...flags } });
     open.add(s);
     return {
       ...s,
@@ -380,6 +385,21 @@ describeEachEngine('JWT login and refresh-token families', (engine) => {
       const a = await login(s1.url);
       const answers = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => refresh((i % 2 ? s2 : s1).url, a.refresh_token)));
       await expectOneWinnerAndRevoked(s1, answers);
+    });
+  });
+
+  it('R-05: a logout racing parallel refreshes leaves the family revoked and every token it issued dead', async () => {
+    await withServer(engine, {}, async (s) => {
+      const a = await login(s.url);
+      const [out, ...answers] = await Promise.all([
+        logout(s.url, a.refresh_token),
+        ...Array.from({ length: 10 }, () => refresh(s.url, a.refresh_token)),
+      ]);
+      expect(out!.status).toBe(200);
+      for (const r of answers) expect([200, 400]).toContain(r.status);
+      for (const r of answers) if (r.status === 200) await refreshRefused(s, expectTokenPair(r).refresh_token);
+      await refreshRefused(s, a.refresh_token);
+      expect((await familyOf(s, a.refresh_token)).family.revoked_reason).toBe('logout');
     });
   });
 

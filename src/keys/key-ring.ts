@@ -1,7 +1,8 @@
 // The keys this instance signs and verifies with, read from the store and opened once. Which key
-// signs follows from the stored times and the clock; the ring reloads on a timer (and when a token
-// names a kid it does not know, at most once per cooldown), so rotations made by another instance
-// or by `gatehouse keys rotate` arrive without a restart.
+// signs follows from the stored times and the clock. Every key change notifies the change feed
+// (account "keys"), so a rotation or revocation made by another instance or by `gatehouse keys`
+// reaches this ring with the next request; a timer and an unknown kid (at most once per cooldown)
+// reload it too, in case a notification was missed.
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -9,12 +10,15 @@ import type { Store } from '../store/store.js';
 import { keyState, openSigningKey, type SigningKey } from './signing-key.js';
 
 const UNKNOWN_KID_COOLDOWN_MS = 5000;
+/** The change-feed name of the signing keys (see Repos.changed). */
+export const KEYS_CHANGED = 'keys';
 const MAX_KID_LENGTH = 128;
 
 export class KeyRing {
   private keys: SigningKey[] = [];
   private lastLoad = -Infinity;
   private loading: Promise<void> | undefined;
+  private loadedToken: string | undefined;
 
   constructor(private readonly store: Store, private readonly box: SecretBox, private readonly clock: Clock) {}
 
@@ -25,7 +29,15 @@ export class KeyRing {
     return this.loading;
   }
 
+  /** Reload if the change feed says the keys changed since the last load. */
+  async current(): Promise<void> {
+    const token = this.store.feed.token(KEYS_CHANGED);
+    if (token !== undefined && token !== this.loadedToken) await this.reload();
+  }
+
   private async load(): Promise<void> {
+    // The token is taken before the read: a change committed during the read triggers another load.
+    const token = this.store.feed.token(KEYS_CHANGED);
     const rows = await this.store.signingKeys.list();
     const known = new Map(this.keys.map((k) => [k.kid, k]));
     const now = this.clock.now();
@@ -38,6 +50,7 @@ export class KeyRing {
     }
     this.keys = keys;
     this.lastLoad = this.clock.now();
+    this.loadedToken = token;
   }
 
   /** The key that signs now: of the active keys, the one that started last. */

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Store } from '../store/store.js';
 import type { SigningKeyRow } from '../store/signing-keys.js';
+import { KEYS_CHANGED } from './key-ring.js';
 import { generateSigningKey, keyState, type SigningAlgorithm } from './signing-key.js';
 
 export interface KeyPolicy {
@@ -65,6 +66,7 @@ export async function ensureKeys({ store, box, clock, policy }: Deps): Promise<s
       } else await take({ active_from: now });
     }
     if (unscheduled.length === 0) await take({});
+    if (created.length || (!signing && !scheduled)) await tx.changed(KEYS_CHANGED);
     return created;
   });
 }
@@ -87,6 +89,7 @@ export async function rotateKeys({ store, box, clock, policy }: Deps, options: {
       await tx.signingKeys.setTimes(scheduled.kid, { active_from: now });
       if (active) await tx.signingKeys.setTimes(active.kid, { active_until: now, published_until: now + policy.retireAfterMs });
       const waiting = rows.find((r) => r.active_from === null);
+      await tx.changed(KEYS_CHANGED);
       return { activated: scheduled.kid, activatesAt: now, retired: active?.kid, next: waiting?.kid ?? scheduled.kid };
     }
     if (scheduled) throw new RotationError(`a rotation is already scheduled: key ${scheduled.kid} starts signing at ${new Date(scheduled.active_from!).toISOString()} (--now brings it forward)`);
@@ -100,6 +103,7 @@ export async function rotateKeys({ store, box, clock, policy }: Deps, options: {
     if (active) await tx.signingKeys.setTimes(active.kid, { active_until: activatesAt, published_until: activatesAt + policy.retireAfterMs });
     const fresh = { ...spare.shift()!, created_at: now };
     await tx.signingKeys.insert(fresh);
+    await tx.changed(KEYS_CHANGED);
     return { activated: next.kid, activatesAt, retired: active?.kid, next: fresh.kid };
   });
 }
@@ -115,7 +119,12 @@ export async function revokeKey(deps: Deps, kid: string): Promise<{ created: str
     if (!row) return false;
     await tx.signingKeys.remove(kid);
     const scheduled = rows.find((r) => r.active_from !== null && r.active_from > now);
+    const active = rows.filter((r) => r.kid !== kid && stateOf(r, now) === 'active');
     if (stateOf(row, now) === 'active' && scheduled) await tx.signingKeys.setTimes(scheduled.kid, { active_from: now });
+    // The revoked key was the one scheduled to take over: the active key keeps signing, no longer
+    // retiring at that time (a later rotation schedules another).
+    if (scheduled?.kid === kid) for (const a of active) await tx.signingKeys.setTimes(a.kid, { active_until: null, published_until: null });
+    await tx.changed(KEYS_CHANGED);
     return true;
   });
   if (!found) throw new RotationError(`no signing key with kid ${kid}`);

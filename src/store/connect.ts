@@ -1,6 +1,6 @@
 // Opening a database: SQLite (better-sqlite3, WAL, synchronous=FULL, busy timeout) or PostgreSQL (pg).
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type DatabaseMetadata, type SchemaMetadata, type TableMetadata } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
@@ -77,7 +77,7 @@ async function connectPostgres(url: string, options: ConnectOptions): Promise<Co
   });
   // A dropped idle connection must not crash the process; the next query reports the outage.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   const safe = new URL(parsed.toString());
   if (safe.password) safe.password = '***';
@@ -88,6 +88,37 @@ async function connectPostgres(url: string, options: ConnectOptions): Promise<Co
     schema: schema ?? 'public',
     feed: new PostgresChangeFeed(clientConfig),
   };
+}
+
+/** Kysely's migrator asks the introspector whether its tables exist. The stock PostgreSQL
+ * introspector reads every schema of the database through functions that fail when another client
+ * drops a schema meanwhile, so a start could fail because of someone else's schema. This one looks
+ * only at our own schema (the search_path's first), with plain catalog reads. */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db);
+  }
+}
+
+class OwnSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<any>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const r = await sql<{ name: string }>`select current_schema() as name`.execute(this.db);
+    return r.rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const r = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, n.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p', 'v')`.execute(this.db);
+    return r.rows.map((t) => ({ name: t.name, schema: t.schema, isView: t.kind === 'v', columns: [] }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
 }
 
 /** Kysely prepares every statement anew; better-sqlite3 statements can be reused. Keep the few

@@ -57,6 +57,7 @@ export class AccessTokens {
   }
 
   async issue(input: IssueInput): Promise<{ token: string; expiresIn: number; claims: AccessTokenClaims }> {
+    await this.keys.current();
     const key = this.keys.signing();
     const iat = Math.floor(this.clock.now() / 1000);
     const claims: AccessTokenClaims = {
@@ -78,6 +79,7 @@ export class AccessTokens {
   async verify(token: string, audience = this.config.audience()): Promise<AccessTokenClaims> {
     const now = this.clock.now();
     const leeway = this.config.leewaySeconds;
+    await this.keys.current();
     const hit = this.verified.get(token);
     if (hit && hit.audience === audience) {
       if (hit.exp + leeway > Math.floor(now / 1000) && this.keys.isPublished(hit.kid)) return hit.claims;
