@@ -1,9 +1,10 @@
 // High-entropy bearer values (refresh tokens, session ids): 256 random bits, base64url, stored only
 // as SHA-256. A hash is enough because the value cannot be guessed (RFC 6749 §10.10, catalogue ST-01).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomPiece } from './random-pool.js';
 
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomPiece(bytes).toString('base64url');
 }
 
 export function hashToken(token: string): string {

@@ -3,7 +3,7 @@
 // explicit algorithm list, a key bound to one algorithm, the at+jwt type, issuer, a single audience,
 // the required claims and a bounded leeway. Header members such as jku, x5u and jwk are never
 // followed: keys come only from our own store (catalogue JW-05, JW-06).
-import { randomBytes } from 'node:crypto';
+import { randomPiece } from '../crypto/random-pool.js';
 import { jwtVerify, SignJWT, errors as joseErrors, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -66,7 +66,7 @@ export class AccessTokens {
       aud: input.audience ?? this.config.audience(),
       exp: iat + this.config.ttlSeconds,
       iat,
-      jti: randomBytes(16).toString('base64url'),
+      jti: randomPiece(16).toString('base64url'),
       client_id: input.clientId,
       ...(input.scope ? { scope: input.scope } : {}),
       ...(input.authTime !== undefined ? { auth_time: Math.floor(input.authTime / 1000) } : {}),

@@ -2,7 +2,8 @@
 // the challenge that carried it, and an expiry. Layout: base64url(expiry[6] || random[12] || tag[16]).
 // Any instance holding the same key can check any nonce (catalogue DG-16); which (nonce, nc) pairs were
 // used lives in the store.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomPiece } from '../../crypto/random-pool.js';
 import type { Clock } from '../../clock.js';
 import type { DigestAlgorithm } from './algorithms.js';
 
@@ -30,7 +31,7 @@ export class NonceService {
   issue(algorithm: DigestAlgorithm): string {
     const head = Buffer.alloc(18);
     head.writeUIntBE(this.clock.now() + this.ttlMs, 0, 6);
-    randomBytes(12).copy(head, 6);
+    randomPiece(12).copy(head, 6);
     return Buffer.concat([head, this.tag(head, algorithm, this.epoch)]).toString('base64url');
   }
 
