@@ -14,6 +14,9 @@ import { DigestSecrets } from './schemes/digest/stored-secret.js';
 import { KeyRing } from './keys/key-ring.js';
 import { ensureKeys, type KeyPolicy } from './keys/rotation.js';
 import { KeyDecryptionError } from './keys/signing-key.js';
+import { Clients } from './oauth/clients.js';
+import type { OAuthDeps } from './oauth/deps.js';
+import { parseScopeList, Scopes } from './oauth/scopes.js';
 import { Sessions } from './sessions/sessions.js';
 import { FreshCache } from './store/fresh-cache.js';
 import { AccessTokens } from './tokens/access-token.js';
@@ -36,6 +39,8 @@ export interface Gatehouse {
   accessTokens: AccessTokens;
   refreshFamilies: RefreshFamilies;
   sessions: Sessions;
+  clients: Clients;
+  oauth: OAuthDeps;
   keyOrigin: string;
   keyCreated: boolean;
   migrationsApplied: string[];
@@ -117,8 +122,17 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       absoluteMs: settings.refreshAbsoluteTtl * 1000,
     }, clock);
     const sessions = new Sessions(store, { idleMs: settings.sessionIdleTtl * 1000, absoluteMs: settings.sessionAbsoluteTtl * 1000 }, clock, key.derive('csrf'));
+    const scopes = new Scopes(parseScopeList(settings.scopes), () => settings.accessTokenAudience);
+    const clients = new Clients(store, scopes, clock, fresh());
+    const oauth: OAuthDeps = {
+      clients, scopes, tokens: accessTokens, families: refreshFamilies, accounts, store, clock,
+      realm: settings.basicRealm,
+      issuer: () => settings.issuer,
+      codeTtlMs: settings.authorizationCodeTtl * 1000,
+      pkceRequired: settings.pkceRequired,
+    };
     return {
-      settings, store, clock, accounts, throttle, digest, box, keys, keyPolicy, accessTokens, refreshFamilies, sessions,
+      settings, store, clock, accounts, throttle, digest, box, keys, keyPolicy, accessTokens, refreshFamilies, sessions, clients, oauth,
       keyOrigin: origin,
       keyCreated: created,
       migrationsApplied: applied,

@@ -51,7 +51,7 @@ describeEachEngine('store', (engine) => {
 
   it('applies each migration once; a second migrate applies nothing', async () => {
     expect(store.engine).toBe(engine);
-    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions']);
+    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth']);
     expect(await store.migrate()).toEqual([]);
     second = await Store.open(db.url);
     expect(await second.migrate()).toEqual([]);
@@ -60,7 +60,7 @@ describeEachEngine('store', (engine) => {
     const other = await createTestDatabase(engine);
     const otherStore = await Store.open(other.url);
     try {
-      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions']);
+      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth']);
       expect(await otherStore.migrate()).toEqual([]);
     } finally {
       await otherStore.close();

@@ -1,7 +1,8 @@
 // A small argument parser: --name value, --name=value, --flag, --no-flag, and positionals.
 export class UsageError extends Error {}
 
-export type FlagKind = 'string' | 'bool';
+/** 'multi': may repeat; the values are kept in order, joined by newlines (see multi()). */
+export type FlagKind = 'string' | 'bool' | 'multi';
 
 export interface Parsed {
   positionals: string[];
@@ -38,7 +39,14 @@ export function parseArgs(argv: string[], known: Record<string, FlagKind>): Pars
       value = argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
     }
-    flags[name] = value;
+    const prev = flags[name];
+    flags[name] = kind === 'multi' && typeof prev === 'string' ? `${prev}\n${value}` : value;
   }
   return { positionals, flags };
+}
+
+/** The values of a 'multi' flag (also split at commas when `commas`). */
+export function multi(value: string | boolean | undefined, commas = false): string[] {
+  if (typeof value !== 'string') return [];
+  return value.split('\n').flatMap((v) => (commas ? v.split(',') : [v])).map((v) => v.trim()).filter(Boolean);
 }

@@ -1,9 +1,10 @@
-// The `gatehouse` command: serve, migrate, user, keys.
+// The `gatehouse` command: serve, migrate, user, keys, client.
 import { readFileSync } from 'node:fs';
 import { loadSettings, SETTINGS, SettingsError, type Settings } from '../config/settings.js';
 import { SecretKeyError } from '../crypto/secret-key.js';
 import { StartupError } from '../gatehouse.js';
 import { parseArgs, UsageError, type FlagKind } from './args.js';
+import { clientCommand, CLIENT_FLAGS } from './client.js';
 import { keysCommand, KEYS_FLAGS } from './keys.js';
 import { serveCommand } from './serve.js';
 import { migrateCommand, userCommand, USER_FLAGS } from './user.js';
@@ -27,6 +28,16 @@ Commands:
                                GATEHOUSE_KEY_PUBLISH_DELAY, retire the active key, publish a new next
                                key (--now: sign with it at once; an emergency)
   keys revoke <kid>            remove a key at once: tokens it signed stop working (a leaked key)
+  client add <client_id> [--public] --grant <type>… [--redirect-uri <uri>…] [--scope "<scopes>"]
+             [--name N] [--no-consent] [--token-format jwt|opaque] [--token-ttl S]
+             [--refresh-ttl S] [--post-logout-redirect-uri <uri>…] [--json]
+                               register an OAuth client; prints its secret once. Grant types:
+                               authorization_code, refresh_token, client_credentials, and the
+                               legacy password and implicit (off unless given here)
+  client list [--json]         every client
+  client show <client_id> [--json]
+  client remove <client_id>
+  client rotate-secret <client_id>   a new secret; the old one stops working
   help                         show this text
 
 Every command takes the settings below as flags; each also comes from its environment variable.
@@ -58,7 +69,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.out(`${version()}\n`);
       return 0;
     }
-    const known = { ...SETTING_FLAGS, ...(command === 'user' ? USER_FLAGS : {}), ...(command === 'keys' ? KEYS_FLAGS : {}) };
+    const known = { ...SETTING_FLAGS, ...(command === 'user' ? USER_FLAGS : {}), ...(command === 'keys' ? KEYS_FLAGS : {}), ...(command === 'client' ? CLIENT_FLAGS : {}) };
     const { positionals, flags } = parseArgs(rest, known);
     const settings: Settings = loadSettings(flags);
     switch (command) {
@@ -71,6 +82,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await userCommand(settings, positionals, flags, io);
       case 'keys':
         return await keysCommand(settings, positionals, flags, io);
+      case 'client':
+        return await clientCommand(settings, positionals, flags, io);
       default:
         throw new UsageError(`unknown command "${command}"; try gatehouse help`);
     }

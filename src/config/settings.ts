@@ -1,6 +1,7 @@
 // Every setting Gatehouse reads: one table, so that the environment, the command-line flags,
 // `gatehouse --help` and the README all describe the same thing.
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../keys/signing-key.js';
+import { parseScopeList } from '../oauth/scopes.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../schemes/digest/algorithms.js';
 
 export interface Settings {
@@ -46,6 +47,9 @@ export interface Settings {
   refreshAbsoluteTtl: number;
   sessionIdleTtl: number;
   sessionAbsoluteTtl: number;
+  scopes: string;
+  authorizationCodeTtl: number;
+  pkceRequired: boolean;
   trustProxy: boolean;
   allowInsecureHttp: boolean;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -112,6 +116,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'refreshAbsoluteTtl', env: 'GATEHOUSE_REFRESH_ABSOLUTE_TTL', flag: 'refresh-absolute-ttl', kind: 'int', default: '2592000', min: 60, max: 31536000, describe: 'A login (refresh family) ends this many seconds after it started, however often it is refreshed (default 30 days).' },
   { key: 'sessionIdleTtl', env: 'GATEHOUSE_SESSION_IDLE_TTL', flag: 'session-idle-ttl', kind: 'int', default: '1800', min: 60, max: 31536000, describe: 'A cookie session unused for this many seconds ends (default 30 minutes).' },
   { key: 'sessionAbsoluteTtl', env: 'GATEHOUSE_SESSION_ABSOLUTE_TTL', flag: 'session-absolute-ttl', kind: 'int', default: '43200', min: 60, max: 31536000, describe: 'A cookie session ends this many seconds after login, however active (default 12 hours).' },
+  { key: 'scopes', env: 'GATEHOUSE_SCOPES', flag: 'scopes', kind: 'string', default: 'api', describe: 'OAuth scopes, comma-separated, each "name" or "name@audience": the resource (aud) its access tokens are for. Without @audience a scope grants GATEHOUSE_ACCESS_TOKEN_AUDIENCE. `api` grants the demo resource /api/oauth/resources.' },
+  { key: 'authorizationCodeTtl', env: 'GATEHOUSE_AUTHORIZATION_CODE_TTL', flag: 'authorization-code-ttl', kind: 'int', default: '60', min: 10, max: 600, describe: 'Seconds an authorization code stays redeemable (RFC 6749 §4.1.2 suggests at most 10 minutes).' },
+  { key: 'pkceRequired', env: 'GATEHOUSE_PKCE_REQUIRED', flag: 'pkce-required', kind: 'bool', default: 'true', describe: 'Require PKCE (S256) from every client. Off: only public clients must use it (RFC 9700 §2.1.1 recommends it for all).' },
   { key: 'trustProxy', env: 'GATEHOUSE_TRUST_PROXY', flag: 'trust-proxy', kind: 'bool', default: 'false', describe: 'Trust X-Forwarded-For and X-Forwarded-Proto (only behind your own reverse proxy).' },
   { key: 'allowInsecureHttp', env: 'GATEHOUSE_ALLOW_INSECURE_HTTP', flag: 'allow-insecure-http', kind: 'bool', default: 'false', describe: 'Accept passwords over plain HTTP from non-loopback clients. Off: such requests get 403.' },
   { key: 'sqliteSynchronous', env: 'GATEHOUSE_SQLITE_SYNCHRONOUS', flag: 'sqlite-synchronous', kind: 'string', default: 'FULL', choices: ['FULL', 'NORMAL'], describe: 'SQLite durability. FULL survives power loss; NORMAL may lose the last commits on an OS crash.' },
@@ -191,6 +198,11 @@ export function loadSettings(flags: Record<string, string | boolean | undefined>
     throw new SettingsError(`GATEHOUSE_ISSUER: expected an http(s) URL, got "${s.issuer}"`);
   }
   s.accessTokenAudience ||= `${s.issuer}/api`;
+  try {
+    parseScopeList(s.scopes);
+  } catch (err) {
+    throw new SettingsError(`GATEHOUSE_SCOPES: ${(err as Error).message}`);
+  }
   s.databaseUrl ??= `sqlite:${s.dataDir.replace(/\/+$/, '')}/gatehouse.db`;
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(s.databaseUrl)) {
     throw new SettingsError(`GATEHOUSE_DATABASE_URL: expected sqlite:<path> or postgres://…, got "${s.databaseUrl}"`);

@@ -9,6 +9,7 @@ import { digestRoutes } from './routes/digest.js';
 import { acceptForms } from './form-body.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { jwtLoginRoutes } from './routes/jwt-login.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { serviceRoutes } from './routes/service.js';
 
@@ -69,6 +70,7 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
   jwksRoutes(app, g);
   jwtLoginRoutes(app, g);
   sessionRoutes(app, g);
+  oauthRoutes(app, g, { authorizationEndpoint: false });
   await digestRoutes(app, g);
   return app;
 }

@@ -66,6 +66,61 @@ export interface RefreshFamiliesTable {
   expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  audience: string | null;
+}
+
+export interface ClientsTable {
+  client_id: string;
+  name: string;
+  type: string;
+  secret_hash: string | null;
+  grant_types: string;
+  response_types: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  scope: string;
+  access_token_ttl: number | null;
+  refresh_token_ttl: number | null;
+  require_consent: number;
+  token_format: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  scope: string;
+  code_challenge: string | null;
+  nonce: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  family_id: string | null;
+}
+
+export interface ConsentsTable {
+  user_id: string;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccessTokensTable {
+  token_hash: string;
+  client_id: string;
+  user_id: string | null;
+  scope: string;
+  audience: string;
+  family_id: string | null;
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -96,4 +151,8 @@ export interface Database {
   refresh_families: RefreshFamiliesTable;
   refresh_tokens: RefreshTokensTable;
   sessions: SessionsTable;
+  clients: ClientsTable;
+  authorization_codes: AuthorizationCodesTable;
+  consents: ConsentsTable;
+  access_tokens: AccessTokensTable;
 }

@@ -5,6 +5,10 @@ import { connect, type ConnectOptions, type Engine } from './connect.js';
 import { DigestCredentialsRepo } from './digest-credentials.js';
 import { DigestNoncesRepo, type ClaimBatchWriter } from './digest-nonces.js';
 import { LoginThrottleRepo } from './login-throttle.js';
+import { AccessTokensRepo } from './access-tokens.js';
+import { AuthorizationCodesRepo } from './authorization-codes.js';
+import { ClientsRepo } from './clients.js';
+import { ConsentsRepo } from './consents.js';
 import { MetaRepo } from './meta.js';
 import { RefreshTokensRepo } from './refresh-tokens.js';
 import { SessionsRepo } from './sessions.js';
@@ -28,6 +32,10 @@ export class Repos implements Changes {
   readonly signingKeys: SigningKeysRepo;
   readonly refreshTokens: RefreshTokensRepo;
   readonly sessions: SessionsRepo;
+  readonly clients: ClientsRepo;
+  readonly authorizationCodes: AuthorizationCodesRepo;
+  readonly consents: ConsentsRepo;
+  readonly accessTokens: AccessTokensRepo;
 
   /** Inside a transaction, local bumps wait for the commit (`deferred`), so that no reader can
    * cache what the transaction had not yet committed under a token that will not change again. */
@@ -46,6 +54,10 @@ export class Repos implements Changes {
     this.signingKeys = new SigningKeysRepo(db);
     this.refreshTokens = new RefreshTokensRepo(db, engine);
     this.sessions = new SessionsRepo(db);
+    this.clients = new ClientsRepo(db, this);
+    this.authorizationCodes = new AuthorizationCodesRepo(db);
+    this.consents = new ConsentsRepo(db);
+    this.accessTokens = new AccessTokensRepo(db);
   }
 
   async changed(account?: string): Promise<void> {

@@ -43,6 +43,8 @@ export interface IssueInput {
   scope?: string | undefined;
   authTime?: number | undefined;
   audience?: string | undefined;
+  /** A client's own access-token lifetime, in seconds. */
+  ttlSeconds?: number | undefined;
 }
 
 export class AccessTokens {
@@ -56,6 +58,28 @@ export class AccessTokens {
     return this.config.ttlSeconds;
   }
 
+  get defaultAudience(): string {
+    return this.config.audience();
+  }
+
+  get leewayMs(): number {
+    return this.config.leewaySeconds * 1000;
+  }
+
+  /** Verify a token meant for any of `audiences` (the authorization server's own view, for
+   * introspection and revocation). */
+  async verifyAnyAudience(token: string, audiences: string[]): Promise<AccessTokenClaims> {
+    let aud: unknown;
+    try {
+      aud = parseCompactJws(token).payload.aud;
+    } catch {
+      throw new InvalidAccessToken('The access token is malformed.');
+    }
+    const one = Array.isArray(aud) && aud.length === 1 ? aud[0] : aud;
+    if (typeof one !== 'string' || !audiences.includes(one)) throw new InvalidAccessToken('The access token is meant for another audience.');
+    return this.verify(token, one);
+  }
+
   async issue(input: IssueInput): Promise<{ token: string; expiresIn: number; claims: AccessTokenClaims }> {
     await this.keys.current();
     const key = this.keys.signing();
@@ -64,7 +88,7 @@ export class AccessTokens {
       iss: this.config.issuer(),
       sub: input.subject,
       aud: input.audience ?? this.config.audience(),
-      exp: iat + this.config.ttlSeconds,
+      exp: iat + (input.ttlSeconds ?? this.config.ttlSeconds),
       iat,
       jti: randomPiece(16).toString('base64url'),
       client_id: input.clientId,
@@ -72,7 +96,7 @@ export class AccessTokens {
       ...(input.authTime !== undefined ? { auth_time: Math.floor(input.authTime / 1000) } : {}),
     };
     const token = await new SignJWT(claims as unknown as JWTPayload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }).sign(key.privateKey);
-    return { token, expiresIn: this.config.ttlSeconds, claims };
+    return { token, expiresIn: input.ttlSeconds ?? this.config.ttlSeconds, claims };
   }
 
   /** The claims of a valid access token, or InvalidAccessToken. */

@@ -25,7 +25,7 @@ export type InvalidReason = 'unknown' | 'client' | 'revoked' | 'expired' | 'user
 
 export type RotateOutcome =
   | { kind: 'rotated'; token: string; family: RefreshFamilyRow; scope: string; grace: boolean }
-  | { kind: 'invalid'; reason: InvalidReason }
+  | { kind: 'invalid'; reason: InvalidReason; familyId?: string }
   | { kind: 'invalid_scope' };
 
 export interface NewFamily {
@@ -33,6 +33,10 @@ export interface NewFamily {
   clientId: string;
   scope: string;
   authTime: number;
+  /** The resource the family's access tokens are for (OAuth); the JWT login uses the default. */
+  audience?: string | undefined;
+  /** A shorter absolute lifetime for this client, in ms. */
+  absoluteMs?: number | undefined;
 }
 
 export function scopeIncludes(granted: string, requested: string): boolean {
@@ -53,9 +57,10 @@ export class RefreshFamilies {
       scope: input.scope,
       auth_time: input.authTime,
       created_at: now,
-      expires_at: now + this.config.absoluteMs,
+      expires_at: now + (input.absoluteMs ?? this.config.absoluteMs),
       revoked_at: null,
       revoked_reason: null,
+      audience: input.audience ?? null,
     };
     const token = randomToken();
     await tx.refreshTokens.createFamily(family, this.tokenRow(token, family, 0, now));
@@ -104,7 +109,7 @@ export class RefreshFamilies {
       if (now - token.used_at < this.config.graceMs) return issue(true);
       // A replay: revoke, and let the transaction commit before the caller answers (R-07).
       await tx.refreshTokens.revokeFamily(family.id, now, 'reuse');
-      return { kind: 'invalid', reason: 'reused' };
+      return { kind: 'invalid', reason: 'reused', familyId: family.id };
     });
   }
 

@@ -3,10 +3,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-tokens-and-sessions.js';
+import * as m003 from './003-oauth.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': m001,
   '002-tokens-and-sessions': m002,
+  '003-oauth': m003,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,36 @@
+// What the OAuth endpoints need, and small helpers they share.
+import type { Accounts } from '../accounts/accounts.js';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import type { AccessTokens } from '../tokens/access-token.js';
+import type { RefreshFamilies } from '../tokens/refresh-families.js';
+import { errorReply, type Reply } from '../schemes/http-auth/replies.js';
+import type { Clients } from './clients.js';
+import { splitScope, type Scopes } from './scopes.js';
+
+export interface OAuthDeps {
+  clients: Clients;
+  scopes: Scopes;
+  tokens: AccessTokens;
+  families: RefreshFamilies;
+  accounts: Accounts;
+  store: Store;
+  clock: Clock;
+  realm: string;
+  issuer: () => string;
+  codeTtlMs: number;
+  pkceRequired: boolean;
+}
+
+/** RFC 6749 §3.3: the scope to grant. Omitted: everything the client may have. Asking for a scope
+ * the client may not have, or one that does not exist, is invalid_scope; so is a set of scopes
+ * spanning two resources (every token has one audience). */
+export function grantScope(requested: string | undefined, allowed: string[], scopes: Scopes): { names: string[]; audience: string } | { reply: Reply } {
+  const names = requested === undefined ? allowed : splitScope(requested);
+  if (!names) return { reply: errorReply(400, 'invalid_scope', 'The scope parameter is malformed.') };
+  const refused = names.filter((n) => !allowed.includes(n) || !scopes.get(n));
+  if (refused.length) return { reply: errorReply(400, 'invalid_scope', `Scope not allowed for this client: ${refused.join(' ')}.`) };
+  const audience = scopes.audienceOf(names);
+  if (audience === undefined) return { reply: errorReply(400, 'invalid_scope', 'These scopes are for different resources: ask for one resource at a time.') };
+  return { names, audience };
+}
