@@ -15,6 +15,9 @@ export async function maintain(g: Gatehouse): Promise<void> {
   await g.store.signingKeys.purgeUnpublished(now);
   await g.store.refreshTokens.purgeExpired(now);
   await g.store.sessions.purgeExpired(now, now - g.settings.sessionIdleTtl * 1000);
+  await g.store.accessTokens.purgeExpired(now);
+  // Used codes are kept a day past expiry, so that a late replay still revokes what they issued.
+  await g.store.authorizationCodes.purgeExpired(now - 86_400_000);
 }
 
 /** Run `maintain` every interval until stopped. Failures (a database outage) wait for the next turn. */
