@@ -1,10 +1,10 @@
 // `gatehouse client add|list|show|remove|rotate-secret`.
 import type { Settings } from '../config/settings.js';
-import { createGatehouse } from '../gatehouse.js';
 import { ClientNotFound, InvalidClientRegistration, type Client } from '../oauth/clients.js';
 import { ClientIdTakenError } from '../store/clients.js';
 import { multi, UsageError, type FlagKind } from './args.js';
 import type { Io } from './main.js';
+import { withTool } from './tool.js';
 
 export const CLIENT_FLAGS: Record<string, FlagKind> = {
   public: 'bool',
@@ -50,9 +50,8 @@ export async function clientCommand(settings: Settings, args: string[], flags: R
   if (extra.length || (action === 'list' && clientId)) throw new UsageError(`unexpected argument "${extra[0] ?? clientId}"`);
   const format = flags['token-format'];
   if (format !== undefined && format !== 'jwt' && format !== 'opaque') throw new UsageError('--token-format is jwt or opaque');
-  const g = await createGatehouse(settings, { role: 'tool' });
-  const json = flags.json === true;
-  try {
+  return withTool(settings, io, ERRORS, async (g) => {
+    const json = flags.json === true;
     switch (action) {
       case 'add': {
         const { client, secret, warnings } = await g.clients.create({
@@ -94,14 +93,5 @@ export async function clientCommand(settings: Settings, args: string[], flags: R
         io.out(json ? JSON.stringify({ client_id: clientId, client_secret: secret }) + '\n' : `new client_secret for ${clientId}: ${secret}\n(the old secret no longer works)\n`);
       }
     }
-    return 0;
-  } catch (err) {
-    if (ERRORS.some((E) => err instanceof E)) {
-      io.err(`gatehouse: ${(err as Error).message}\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    await g.close();
-  }
+  });
 }

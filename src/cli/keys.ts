@@ -1,9 +1,9 @@
 // `gatehouse keys list|rotate|revoke`.
 import type { Settings } from '../config/settings.js';
-import { createGatehouse } from '../gatehouse.js';
 import { ensureKeys, revokeKey, rotateKeys, RotationError } from '../keys/rotation.js';
 import { UsageError, type FlagKind } from './args.js';
 import type { Io } from './main.js';
+import { withTool } from './tool.js';
 
 export const KEYS_FLAGS: Record<string, FlagKind> = { json: 'bool', now: 'bool' };
 
@@ -14,9 +14,8 @@ export async function keysCommand(settings: Settings, args: string[], flags: Rec
   if (!action || !['list', 'rotate', 'revoke'].includes(action)) throw new UsageError('keys needs an action: list, rotate, revoke');
   if (extra.length || (action !== 'revoke' && kid)) throw new UsageError(`unexpected argument "${extra[0] ?? kid}"`);
   if (action === 'revoke' && !kid) throw new UsageError('keys revoke needs a kid (see gatehouse keys list)');
-  const g = await createGatehouse(settings, { role: 'tool' });
-  const deps = { store: g.store, box: g.box, clock: g.clock, policy: g.keyPolicy };
-  try {
+  return withTool(settings, io, [RotationError], async (g) => {
+    const deps = { store: g.store, box: g.box, clock: g.clock, policy: g.keyPolicy };
     if (action === 'rotate') {
       await ensureKeys(deps);
       const r = (await rotateKeys(deps, { immediately: flags.now === true }))!;
@@ -35,14 +34,5 @@ export async function keysCommand(settings: Settings, args: string[], flags: Rec
         for (const k of keys) io.out(`${k.kid}  ${k.alg.padEnd(6)} ${k.state.padEnd(8)} created ${iso(k.createdAt)}  signs ${iso(k.activeFrom)} .. ${iso(k.activeUntil)}  published until ${iso(k.publishedUntil)}\n`);
       }
     }
-    return 0;
-  } catch (err) {
-    if (err instanceof RotationError) {
-      io.err(`gatehouse: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    await g.close();
-  }
+  });
 }

@@ -3,10 +3,11 @@ import { InvalidEmail, UserNotFound, type User } from '../accounts/accounts.js';
 import { WeakPassword } from '../accounts/password-policy.js';
 import { InvalidUsername } from '../accounts/usernames.js';
 import type { Settings } from '../config/settings.js';
-import { createGatehouse } from '../gatehouse.js';
 import { UsernameTakenError } from '../store/users.js';
 import { UsageError, type FlagKind } from './args.js';
 import type { Io } from './main.js';
+import { withTool } from './tool.js';
+import { createGatehouse } from '../gatehouse.js';
 
 export const USER_FLAGS: Record<string, FlagKind> = {
   password: 'string',
@@ -32,8 +33,7 @@ export async function userCommand(settings: Settings, args: string[], flags: Rec
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const password = ['add', 'passwd'].includes(action) ? readPassword(flags, io, action === 'passwd') : undefined;
 
-  const g = await createGatehouse(settings, { role: 'tool' });
-  try {
+  return withTool(settings, io, ACCOUNT_ERRORS, async (g) => {
     const a = g.accounts;
     switch (action) {
       case 'add': {
@@ -64,16 +64,7 @@ export async function userCommand(settings: Settings, args: string[], flags: Rec
       default:
         throw new UsageError(`unknown user action "${action}"`);
     }
-    return 0;
-  } catch (err) {
-    if (ACCOUNT_ERRORS.some((E) => err instanceof E)) {
-      io.err(`gatehouse: ${(err as Error).message}\n`);
-      return 1;
-    }
-    throw err;
-  } finally {
-    await g.close();
-  }
+  });
 }
 
 function str(v: string | boolean | undefined): string | undefined {
