@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { OverloadedError } from '../crypto/semaphore.js';
 import type { Gatehouse } from '../gatehouse.js';
+import { safeDescription } from '../schemes/http-auth/replies.js';
 import { isStoreUnavailable } from '../store/errors.js';
 import { basicRoutes } from './routes/basic.js';
 import { digestRoutes } from './routes/digest.js';
@@ -35,8 +36,9 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
   });
 
+  // Defaults: a page that needs its own CSP (the login and consent pages) sets it first.
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.headers(SECURITY_HEADERS);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
     return payload;
   });
   const logRequests = ['info', 'debug', 'trace'].includes(g.settings.logLevel);
@@ -61,7 +63,7 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
       req.log.error({ err: { type: err.name, message: err.message, stack: err.stack } }, 'unexpected error');
       return reply.code(500).send({ error: 'server_error', error_description: 'An unexpected error occurred.' });
     }
-    return reply.code(status).send({ error: 'invalid_request', error_description: err.message });
+    return reply.code(status).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: safeDescription(err.message) });
   });
 
   acceptForms(app);
@@ -70,7 +72,7 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
   jwksRoutes(app, g);
   jwtLoginRoutes(app, g);
   sessionRoutes(app, g);
-  oauthRoutes(app, g, { authorizationEndpoint: false });
+  oauthRoutes(app, g, { authorizationEndpoint: true });
   await digestRoutes(app, g);
   return app;
 }

@@ -4,6 +4,7 @@
 // (§2.2). A JWT is verified before any of its claims is believed (catalogue TK-18).
 import { hashToken, looksLikeToken } from '../crypto/tokens.js';
 import { errorReply, type Reply } from '../schemes/http-auth/replies.js';
+import type { AccessTokenRow } from '../store/access-tokens.js';
 import { authenticateClient } from './client-auth.js';
 import type { OAuthDeps } from './deps.js';
 import type { TokenRequest } from './token-endpoint.js';
@@ -16,6 +17,14 @@ async function userActive(deps: OAuthDeps, userId: string | null): Promise<{ ok:
   if (userId === null) return { ok: true };
   const user = await deps.store.users.findById(userId);
   return user && user.disabled === 0 ? { ok: true, username: user.username } : { ok: false };
+}
+
+/** Not revoked itself, and its family (if any) not revoked. */
+async function recordActive(deps: OAuthDeps, row: AccessTokenRow): Promise<boolean> {
+  if (row.revoked_at !== null) return false;
+  if (!row.family_id) return true;
+  const family = await deps.store.refreshTokens.findFamily(row.family_id);
+  return family !== undefined && family.revoked_at === null;
 }
 
 export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps): Promise<Reply> {
@@ -31,11 +40,7 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
     const hash = hashToken(token);
     const opaque = await deps.store.accessTokens.find(hash);
     if (opaque) {
-      if (opaque.revoked_at !== null || opaque.expires_at <= now) return INACTIVE;
-      if (opaque.family_id) {
-        const family = await deps.store.refreshTokens.findFamily(opaque.family_id);
-        if (!family || family.revoked_at !== null) return INACTIVE;
-      }
+      if (opaque.expires_at <= now || !(await recordActive(deps, opaque))) return INACTIVE;
       const user = await userActive(deps, opaque.user_id);
       if (!user.ok) return INACTIVE;
       return answer({
@@ -60,8 +65,8 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
   } catch {
     return INACTIVE;
   }
-  const revoked = await deps.store.accessTokens.find(hashToken(token));
-  if (revoked?.revoked_at != null) return INACTIVE;
+  const record = await deps.store.accessTokens.find(hashToken(token));
+  if (record && !(await recordActive(deps, record))) return INACTIVE;
   const isClientToken = claims.sub === claims.client_id;
   const user = isClientToken ? { ok: true } : await userActive(deps, claims.sub);
   if (!user.ok) return INACTIVE;

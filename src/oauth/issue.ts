@@ -56,7 +56,16 @@ export async function issueTokens(grant: Grant, deps: OAuthDeps, tx: Repos = dep
     });
     access = { token, expiresIn };
   } else {
-    access = await deps.tokens.issue({ subject: grant.userId ?? client.client_id, clientId: client.client_id, scope, audience: grant.audience, authTime: grant.authTime, ttlSeconds: ttl });
+    const issued = await deps.tokens.issue({ subject: grant.userId ?? client.client_id, clientId: client.client_id, scope, audience: grant.audience, authTime: grant.authTime, ttlSeconds: ttl });
+    access = issued;
+    // A JWT issued within a family is recorded by hash, so that introspection can call it inactive
+    // once the family is revoked (code replay, refresh reuse, logout) before it expires.
+    if (refresh) {
+      await tx.accessTokens.create({
+        token_hash: hashToken(issued.token), client_id: client.client_id, user_id: grant.userId ?? null, scope, audience: grant.audience,
+        family_id: refresh.familyId, auth_time: grant.authTime ?? null, created_at: issued.claims.iat * 1000, expires_at: issued.claims.exp * 1000 + deps.tokens.leewayMs, revoked_at: null,
+      });
+    }
   }
   const handOut = grant.refresh === 'record' ? undefined : refresh?.token;
   return { reply: tokenResponse(access, handOut, scope), familyId: refresh?.familyId };

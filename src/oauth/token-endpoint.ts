@@ -27,7 +27,7 @@ export async function tokenEndpoint(req: TokenRequest, deps: OAuthDeps): Promise
   if ('reply' in auth) return auth.reply;
   const grantType = body.grant_type;
   if (!grantType) return errorReply(400, 'invalid_request', 'Send grant_type.');
-  if (!(TOKEN_GRANTS as string[]).includes(grantType)) return errorReply(400, 'unsupported_grant_type', `grant_type "${grantType.slice(0, 40)}" is not supported.`);
+  if (!(TOKEN_GRANTS as string[]).includes(grantType)) return errorReply(400, 'unsupported_grant_type', `This grant_type is not supported; use one of ${TOKEN_GRANTS.join(', ')}.`);
   if (!toClient(auth.client).grantTypes.includes(grantType as GrantType)) return errorReply(400, 'unauthorized_client', `This client may not use the ${grantType} grant.`);
   switch (grantType as GrantType) {
     case 'client_credentials':

@@ -70,6 +70,15 @@ export class Sessions {
     return createHmac('sha256', this.csrfKey).update(hashToken(id)).digest('base64url');
   }
 
+  /** An anti-CSRF token bound to some value (a pre-login cookie, a session and a request). */
+  bindToken(purpose: string, value: string): string {
+    return createHmac('sha256', this.csrfKey).update(`${purpose}\0${value}`).digest('base64url');
+  }
+
+  checkBound(purpose: string, value: string, token: unknown): boolean {
+    return typeof token === 'string' && token.length > 0 && token.length < 100 && safeEqual(token, this.bindToken(purpose, value));
+  }
+
   checkCsrf(id: string, token: unknown): boolean {
     return typeof token === 'string' && token.length > 0 && token.length < 100 && safeEqual(token, this.csrfToken(id));
   }

@@ -81,7 +81,10 @@ export class AccessTokens {
   }
 
   async issue(input: IssueInput): Promise<{ token: string; expiresIn: number; claims: AccessTokenClaims }> {
-    await this.keys.current();
+    // Not awaited: issuing may run inside a store transaction (code redemption), where a read on
+    // the store's own connection would wait for that transaction. Signing with keys a moment old
+    // is safe: a key is published long before it signs.
+    this.keys.current().catch(() => {});
     const key = this.keys.signing();
     const iat = Math.floor(this.clock.now() / 1000);
     const claims: AccessTokenClaims = {

@@ -12,9 +12,12 @@ function header(req: FastifyRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function sessionRoutes(app: FastifyInstance, g: Gatehouse): void {
-  const deps: SessionDeps = { sessions: g.sessions, accounts: g.accounts, absoluteTtlSeconds: g.settings.sessionAbsoluteTtl, realm: g.settings.basicRealm };
-  const toSessionRequest = (req: FastifyRequest): SessionRequest => ({
+export function sessionDeps(g: Gatehouse): SessionDeps {
+  return { sessions: g.sessions, accounts: g.accounts, absoluteTtlSeconds: g.settings.sessionAbsoluteTtl, realm: g.settings.basicRealm };
+}
+
+export function toSessionRequest(req: FastifyRequest, g: Gatehouse): SessionRequest {
+  return {
     body: req.body,
     ip: req.ip,
     secureEnough: toAuthRequest(req, g.settings.allowInsecureHttp).secureEnough,
@@ -24,8 +27,12 @@ export function sessionRoutes(app: FastifyInstance, g: Gatehouse): void {
     secFetchSite: header(req, 'sec-fetch-site'),
     csrfHeader: header(req, 'x-csrf-token'),
     ownOrigin: `${req.protocol}://${req.host}`,
-  });
-  app.post('/session/login', async (req, reply) => send(reply, await sessionLogin(toSessionRequest(req), deps)));
-  app.post('/session/logout', async (req, reply) => send(reply, await sessionLogout(toSessionRequest(req), deps)));
-  app.get('/api/session/resources', async (req, reply) => send(reply, await sessionResource(toSessionRequest(req), deps)));
+  };
+}
+
+export function sessionRoutes(app: FastifyInstance, g: Gatehouse): void {
+  const deps = sessionDeps(g);
+  app.post('/session/login', async (req, reply) => send(reply, await sessionLogin(toSessionRequest(req, g), deps)));
+  app.post('/session/logout', async (req, reply) => send(reply, await sessionLogout(toSessionRequest(req, g), deps)));
+  app.get('/api/session/resources', async (req, reply) => send(reply, await sessionResource(toSessionRequest(req, g), deps)));
 }

@@ -67,5 +67,11 @@ export function precheck(req: AuthRequest): Reply | { value: string | undefined 
 
 /** An error in the OAuth shape (RFC 6749 §5.2): { error, error_description }, never cached. */
 export function errorReply(status: number, error: string, description: string, headers: Record<string, string> = {}): Reply {
-  return { status, headers: { 'cache-control': 'no-store', ...headers }, body: { error, error_description: description } };
+  return { status, headers: { 'cache-control': 'no-store', ...headers }, body: { error, error_description: safeDescription(description) } };
+}
+
+/** RFC 6749 §5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash,
+ * nothing outside printable ASCII). */
+export function safeDescription(text: string): string {
+  return text.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
 }

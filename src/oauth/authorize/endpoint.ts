@@ -1,0 +1,115 @@
+// The authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.2.1), as a pipeline of checks:
+//   client → redirect_uri (both: error page, no redirect) → repeated parameters → response_type
+//   and mode → PKCE → scope → login (cookie session) → consent → code or token.
+// The pages post back here with the request's parameters as hidden fields, and every step runs all
+// checks again: no interaction state is kept on the server, so any instance can take any step.
+// CSRF: the login form's token is bound to a pre-login cookie, the consent form's to the session
+// and this very request; both also need a same-origin request (sessions/same-origin.ts).
+import type { Reply } from '../../schemes/http-auth/replies.js';
+import { checkLoginForm } from '../../accounts/login-form.js';
+import { randomToken, hashToken } from '../../crypto/tokens.js';
+import { clearedSessionCookie, sessionCookie } from '../../sessions/cookie.js';
+import { crossSite, sessionId, type SessionDeps, type SessionRequest } from '../../sessions/request.js';
+import { parse, serialize } from 'cookie';
+import { errorPage, consentPage, loginPage } from '../../ui/pages.js';
+import { toClient } from '../clients.js';
+import { grantScope, type OAuthDeps } from '../deps.js';
+import { checkClient } from './check-client.js';
+import { checkPkce } from './check-pkce.js';
+import { checkRedirectUri } from './check-redirect-uri.js';
+import { checkResponseType } from './check-response-type.js';
+import { issueAuthorizationResponse } from './issue-response.js';
+import { carried, fromForm, parseAuthorizeQuery, requestDigest } from './request.js';
+import { respondError, type Destination } from './respond.js';
+
+export interface AuthorizeRequest extends SessionRequest {
+  method: 'GET' | 'POST';
+  query: string;
+  form: Record<string, string> | undefined;
+}
+
+const INTERACTION_COOKIE = 'gatehouse_interaction';
+
+function interactionCookie(req: AuthorizeRequest): { value: string; setCookie?: string } {
+  const name = req.https ? `__Host-${INTERACTION_COOKIE}` : INTERACTION_COOKIE;
+  const have = req.cookieHeader && req.cookieHeader.length < 8192 ? parse(req.cookieHeader)[name] : undefined;
+  if (have && /^[A-Za-z0-9_-]{43}$/.test(have)) return { value: have };
+  const value = randomToken();
+  return { value, setCookie: serialize(name, value, { httpOnly: true, secure: req.https, sameSite: 'lax', path: '/' }) };
+}
+
+export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, session: SessionDeps): Promise<Reply> {
+  const { params, repeated } = req.method === 'POST' && req.form ? fromForm(req.form) : parseAuthorizeQuery(req.query);
+  const action = req.method === 'POST' ? req.form?.gatehouse_action : undefined;
+  if (repeated.includes('client_id') || repeated.includes('redirect_uri')) return errorPage(400, 'invalid_request', 'client_id or redirect_uri is sent more than once.');
+  const c = await checkClient(params, deps.clients);
+  if ('reply' in c) return c.reply;
+  const { client } = c;
+  const r = checkRedirectUri(params, client);
+  if ('reply' in r) return r.reply;
+  const rt = checkResponseType(params, client);
+  const to: Destination = { redirectUri: r.redirectUri, mode: rt.mode, state: params.state, iss: deps.issuer() };
+  if (repeated.length) return respondError(to, 'invalid_request', `Parameters sent more than once: ${[...new Set(repeated)].join(', ')}.`);
+  if ('error' in rt) return respondError(to, rt.error, rt.description);
+  if (rt.responseType === 'code') {
+    const pkce = checkPkce(params, client, deps.pkceRequired);
+    if ('description' in pkce) return respondError(to, 'invalid_request', pkce.description);
+  }
+  const scope = grantScope(params.scope, toClient(client).scope, deps.scopes);
+  if ('reply' in scope) return respondError(to, 'invalid_scope', String((scope.reply.body as { error_description: string }).error_description));
+  const prompt = new Set((params.prompt ?? '').split(' ').filter(Boolean));
+  if (prompt.has('none') && prompt.size > 1) return respondError(to, 'invalid_request', 'prompt=none cannot be combined with other values.');
+  const fields = carried(params);
+
+  // Login: a live session, or the login form.
+  let headers: Record<string, string | string[]> = {};
+  let live = await session.sessions.find(sessionId(req));
+  let sid = live ? sessionId(req) : undefined;
+  if (action === 'login') {
+    const refused = crossSite(req);
+    if (refused) return errorPage(403, 'forbidden', 'Cross-site requests are refused.');
+    const ic = interactionCookie(req);
+    if (ic.setCookie || !session.sessions.checkBound('login', ic.value, req.form?.csrf_token)) return errorPage(403, 'forbidden', 'The form expired or did not come from this site. Start again from the application.');
+    const checked = await checkLoginForm(req, session.accounts);
+    if ('reply' in checked) {
+      if (checked.reply.status === 429 || checked.reply.status === 403) return checked.reply;
+      return loginPage(client.name, fields, session.sessions.bindToken('login', ic.value), 'The username or password is incorrect.', 400);
+    }
+    const created = await session.sessions.create(checked.user.id, sessionId(req));
+    headers = { 'set-cookie': sessionCookie(created.id, req.https, session.absoluteTtlSeconds) };
+    sid = created.id;
+    live = await session.sessions.find(created.id);
+  } else if (!live || (prompt.has('login') && action !== 'consent')) {
+    if (prompt.has('none')) return respondError(to, 'login_required', 'The user is not signed in.');
+    const ic = interactionCookie(req);
+    const setCookie = [...(ic.setCookie ? [ic.setCookie] : []), ...(live ? [] : [clearedSessionCookie(req.https)])];
+    return loginPage(client.name, fields, session.sessions.bindToken('login', ic.value), undefined, 200, setCookie.length ? { 'set-cookie': setCookie } : {});
+  }
+  if (!live || !sid) return errorPage(400, 'login_required', 'The session ended. Start again from the application.');
+  const user = live.user;
+
+  // Consent: remembered per user, client and scope; asked again for new scopes (or prompt=consent).
+  const binding = `${hashToken(sid)}:${requestDigest(params)}`;
+  if (action === 'consent') {
+    const refused = crossSite(req);
+    if (refused) return errorPage(403, 'forbidden', 'Cross-site requests are refused.');
+    if (!session.sessions.checkBound('consent', binding, req.form?.csrf_token)) return errorPage(403, 'forbidden', 'The consent form expired or did not come from this site. Start again from the application.');
+    if (req.form?.decision !== 'allow') return respondError(to, 'access_denied', 'The user denied the request.', headers);
+    const had = (await deps.store.consents.find(user.id, client.client_id))?.scope.split(' ').filter(Boolean) ?? [];
+    await deps.store.consents.grant(user.id, client.client_id, [...new Set([...had, ...scope.names])].join(' '), deps.clock.now());
+  } else if (client.require_consent === 1) {
+    const granted = (await deps.store.consents.find(user.id, client.client_id))?.scope.split(' ') ?? null;
+    const covered = granted !== null && scope.names.every((n) => granted.includes(n));
+    if (!covered || prompt.has('consent')) {
+      if (prompt.has('none')) return respondError(to, 'consent_required', 'The user has not allowed this application yet.', headers);
+      const described = scope.names.map((n) => ({ name: n, description: deps.scopes.get(n)?.description ?? n }));
+      return consentPage(client.name, user.username, described, fields, session.sessions.bindToken('consent', binding), headers);
+    }
+  }
+  return issueAuthorizationResponse(
+    { client, userId: user.id, authTime: live.row.auth_time, responseType: rt.responseType, scope: scope.names, audience: scope.audience, redirectUri: r.redirectUri, challenge: params.code_challenge ?? null, nonce: params.nonce },
+    to,
+    deps,
+    headers,
+  );
+}
