@@ -20,7 +20,7 @@ describe('documentation', () => {
 
   it('README names the test command and every CLI command', () => {
     expect(readme).toContain('npm test');
-    for (const cmd of ['serve', 'migrate', 'user add', 'user passwd', 'user list', 'user disable', 'user remove', 'user unlock', 'keys list', 'keys rotate', 'keys revoke', 'client add', 'client list', 'client show', 'client remove', 'client rotate-secret']) {
+    for (const cmd of ['serve', 'migrate', 'user add', 'user passwd', 'user list', 'user disable', 'user remove', 'user unlock', 'keys list', 'keys rotate', 'keys revoke', 'client add', 'client list', 'client show', 'client remove', 'client rotate-secret', 'consent list', 'consent revoke']) {
       expect(readme).toContain(`gatehouse ${cmd}`);
     }
   });

@@ -1,10 +1,11 @@
-// The `gatehouse` command: serve, migrate, user, keys, client.
+// The `gatehouse` command: serve, migrate, user, keys, client, consent.
 import { readFileSync } from 'node:fs';
 import { loadSettings, SETTINGS, SettingsError, type Settings } from '../config/settings.js';
 import { SecretKeyError } from '../crypto/secret-key.js';
 import { StartupError } from '../gatehouse.js';
 import { parseArgs, UsageError, type FlagKind } from './args.js';
 import { clientCommand, CLIENT_FLAGS } from './client.js';
+import { consentCommand } from './consent.js';
 import { keysCommand, KEYS_FLAGS } from './keys.js';
 import { serveCommand } from './serve.js';
 import { migrateCommand, userCommand, USER_FLAGS } from './user.js';
@@ -38,6 +39,9 @@ Commands:
   client show <client_id> [--json]
   client remove <client_id>
   client rotate-secret <client_id>   a new secret; the old one stops working
+  consent list <username> [--json]   the clients a user has allowed
+  consent revoke <username> <client_id>
+                               withdraw it and revoke that client's refresh tokens for the user
   help                         show this text
 
 Every command takes the settings below as flags; each also comes from its environment variable.
@@ -69,7 +73,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.out(`${version()}\n`);
       return 0;
     }
-    const known = { ...SETTING_FLAGS, ...(command === 'user' ? USER_FLAGS : {}), ...(command === 'keys' ? KEYS_FLAGS : {}), ...(command === 'client' ? CLIENT_FLAGS : {}) };
+    const known = { ...SETTING_FLAGS, ...(command === 'user' ? USER_FLAGS : {}), ...(command === 'keys' ? KEYS_FLAGS : {}), ...(command === 'client' ? CLIENT_FLAGS : {}), ...(command === 'consent' ? { json: 'bool' as const } : {}) };
     const { positionals, flags } = parseArgs(rest, known);
     const settings: Settings = loadSettings(flags);
     switch (command) {
@@ -84,6 +88,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await keysCommand(settings, positionals, flags, io);
       case 'client':
         return await clientCommand(settings, positionals, flags, io);
+      case 'consent':
+        return await consentCommand(settings, positionals, flags, io);
       default:
         throw new UsageError(`unknown command "${command}"; try gatehouse help`);
     }
