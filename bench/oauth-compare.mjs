@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Gatehouse's OAuth token side against node-oidc-provider, in one run, each server in its own
+// process and the load in a third: client_credentials grants/s (ES256 JWT access tokens on both) and
+// introspections/s (of an opaque token on both). Gatehouse uses its durable SQLite store
+// (synchronous=FULL); node-oidc-provider its in-memory development adapter.
+// Env: BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (16), BENCH_WRITE_DOCS (1).
+// Not yet compared (issue 4): code exchanges/s and refreshes/s, which need node-oidc-provider's
+// interactive flow driven in bulk.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = join(ROOT, 'bin', 'gatehouse.js');
+const DOCS = join(ROOT, 'docs', 'benchmarks.md');
+const num = (name, d) => Number(process.env[name] || d);
+const duration = num('BENCH_DURATION', 10);
+const warmup = num('BENCH_WARMUP', 2);
+const connections = num('BENCH_CONNECTIONS', 16);
+const children = new Set();
+process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+const log = (m) => process.stderr.write(`oauth-compare: ${m}\n`);
+
+function run(args, env, input = '') {
+  return new Promise((res, rej) => {
+    const c = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(c);
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('exit', (code) => (children.delete(c), code === 0 ? res(out) : rej(new Error(`${args.join(' ')}: ${err || out}`))));
+    c.stdin.end(input);
+  });
+}
+
+function startServer(args, env, pattern) {
+  return new Promise((res, rej) => {
+    const c = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(c);
+    let buf = '';
+    const on = (d) => {
+      buf += d;
+      const m = pattern.exec(buf);
+      if (m) res({ child: c, url: m[1] });
+    };
+    c.stdout.on('data', on);
+    c.stderr.on('data', (d) => (buf += d));
+    c.on('exit', (code) => rej(new Error(`${args[0]} exited ${code}: ${buf}`)));
+  });
+}
+
+async function post(url, auth, form) {
+  const r = await fetch(url, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  const j = await r.json();
+  if (!r.ok) throw new Error(`${url}: ${JSON.stringify(j)}`);
+  return j;
+}
+
+const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const load = async (spec) => JSON.parse((await run([join(ROOT, 'bench', 'http-load.mjs'), JSON.stringify({ ...spec, duration, warmup, connections })], process.env)).trim());
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run bench`');
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-oauth-bench-'));
+  const env = { ...process.env, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gatehouse.db')}`, GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_PORT: '0', GATEHOUSE_HOST: '127.0.0.1' };
+  try {
+    const jwtClient = JSON.parse(await run([BIN, 'client', 'add', 'svc', '--grant', 'client_credentials', '--json'], env));
+    const opaqueClient = JSON.parse(await run([BIN, 'client', 'add', 'svc-opaque', '--grant', 'client_credentials', '--token-format', 'opaque', '--json'], env));
+    const secret = randomBytes(32).toString('base64url');
+    const gh = await startServer([BIN, 'serve'], env, /listening on (\S+)/);
+    const op = await startServer([join(ROOT, 'bench', 'oidc-provider-server.mjs')], { ...process.env, SECRET: secret }, /listening on (\S+)/);
+    const servers = {
+      gatehouse: { token: `${gh.url}/oauth/token`, introspect: `${gh.url}/oauth/introspect`, auth: basic('svc', jwtClient.client_secret), opaqueAuth: basic('svc-opaque', opaqueClient.client_secret) },
+      'node-oidc-provider': { token: `${op.url}/token`, introspect: `${op.url}/token/introspection`, auth: basic('svc', secret), opaqueAuth: basic('svc-opaque', secret) },
+    };
+    const rows = [];
+    for (const [scenario, build] of [
+      ['client_credentials grants/s (JWT)', async (s) => ({ url: s.token, method: 'POST', headers: { authorization: s.auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=api' })],
+      ['introspections/s (opaque token)', async (s) => {
+        const t = await post(s.token, s.opaqueAuth, { grant_type: 'client_credentials', scope: 'api' });
+        return { url: s.introspect, method: 'POST', headers: { authorization: s.auth, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${t.access_token}` };
+      }],
+    ]) {
+      const result = {};
+      for (const [name, s] of Object.entries(servers)) {
+        log(`${scenario}: ${name} …`);
+        result[name] = await load(await build(s));
+      }
+      rows.push({ scenario, ...result });
+    }
+    gh.child.kill('SIGTERM');
+    op.child.kill('SIGTERM');
+    const fmt = (n) => Math.round(n).toLocaleString('en-US');
+    const table = ['| Scenario | Gatehouse (SQLite, durable) | node-oidc-provider (in memory) | Ratio | Target | Errors |', '|---|---:|---:|---:|---|---:|'];
+    for (const r of rows) {
+      const ratio = r.gatehouse.requestsPerSec / r['node-oidc-provider'].requestsPerSec;
+      table.push(`| ${r.scenario} | ${fmt(r.gatehouse.requestsPerSec)} | ${fmt(r['node-oidc-provider'].requestsPerSec)} | ${ratio.toFixed(2)}× | ≥ 2× ${ratio >= 2 ? 'PASS' : 'FAIL'} | ${r.gatehouse.errors + r['node-oidc-provider'].errors} |`);
+    }
+    const version = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'oidc-provider', 'package.json'), 'utf8')).version;
+    const section = [
+      '### OAuth, side by side with node-oidc-provider',
+      '',
+      `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${availableParallelism()} CPUs (${cpus()[0]?.model?.trim()}), load average ${loadavg()[0].toFixed(2)}; Node ${process.version}; oidc-provider ${version}`,
+      `- ${connections} connections, ${warmup} s warm-up, ${duration} s measured, one server at a time; the same client (Basic auth) and scope on both`,
+      '',
+      ...table,
+      '',
+      'Not compared yet: authorization-code exchanges/s and refreshes/s (node-oidc-provider has no password grant, so its codes and refresh tokens need its interactive flow driven in bulk).',
+    ].join('\n');
+    process.stdout.write(`\n${section}\n`);
+    if ((process.env.BENCH_WRITE_DOCS ?? '1') !== '0') {
+      let doc = readFileSync(DOCS, 'utf8');
+      const start = '<!-- bench:start oauth -->';
+      const end = '<!-- bench:end oauth -->';
+      const block = `${start}\n${section}\n${end}`;
+      const i = doc.indexOf(start);
+      const j = doc.indexOf(end);
+      doc = i !== -1 && j > i ? doc.slice(0, i) + block + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
+      writeFileSync(DOCS, doc);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (err) => (log(err.message), process.exit(1)));
