@@ -27,6 +27,11 @@ async function recordActive(deps: OAuthDeps, row: AccessTokenRow): Promise<boole
   return family !== undefined && family.revoked_at === null;
 }
 
+/** An opaque access token that is unexpired, unrevoked, of a live family and a usable user. */
+export async function opaqueTokenActive(deps: OAuthDeps, row: AccessTokenRow): Promise<boolean> {
+  return row.expires_at > deps.clock.now() && (await recordActive(deps, row)) && (await userActive(deps, row.user_id)).ok;
+}
+
 export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps): Promise<Reply> {
   if (!req.form) return errorReply(400, 'invalid_request', 'Send the parameters as application/x-www-form-urlencoded.');
   const auth = await authenticateClient({ authorization: req.authorization, body: req.form, realm: deps.realm }, deps.clients);
@@ -40,9 +45,8 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
     const hash = hashToken(token);
     const opaque = await deps.store.accessTokens.find(hash);
     if (opaque) {
-      if (opaque.expires_at <= now || !(await recordActive(deps, opaque))) return INACTIVE;
+      if (!(await opaqueTokenActive(deps, opaque))) return INACTIVE;
       const user = await userActive(deps, opaque.user_id);
-      if (!user.ok) return INACTIVE;
       return answer({
         active: true, token_type: 'Bearer', scope: opaque.scope, client_id: opaque.client_id, sub: opaque.user_id ?? opaque.client_id,
         ...(user.username ? { username: user.username } : {}), aud: opaque.audience, iss, iat: secs(opaque.created_at), exp: secs(opaque.expires_at),

@@ -47,6 +47,6 @@ export function oauthRoutes(app: FastifyInstance, g: Gatehouse, options: { autho
     reply.header('cache-control', 'public, max-age=300').send(authorizationServerMetadata(g.oauth, options)),
   );
   app.get('/api/oauth/resources', async (req, reply) =>
-    send(reply, await demoResource(toAuthRequest(req, g.settings.allowInsecureHttp), { realm: BEARER_REALM, tokens: g.accessTokens, audience: g.oauth.scopes.audienceOf(['api']) ?? g.settings.accessTokenAudience })),
+    send(reply, await demoResource(toAuthRequest(req, g.settings.allowInsecureHttp), { realm: BEARER_REALM, tokens: g.accessTokens, audience: g.oauth.scopes.audienceOf(['api']) ?? g.settings.accessTokenAudience, oauth: g.oauth })),
   );
 }
