@@ -76,6 +76,9 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 /** A redirect URI may be registered if it is absolute, has no fragment, and is https, http on a
  * loopback host (RFC 8252 §7.3), or a private-use scheme with a dot (RFC 8252 §7.1). */
 export function checkRedirectUri(uri: string): string {
+  // new URL() would quietly drop surrounding spaces and inner tabs or newlines: the stored string
+  // must be the one that is matched and the one redirected to (catalogue AZ-09).
+  if (/[\x00-\x20\x7f]/.test(uri)) throw new InvalidClientRegistration(`redirect URI ${JSON.stringify(uri)} contains spaces or control characters`);
   let u: URL;
   try {
     u = new URL(uri);

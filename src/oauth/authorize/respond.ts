@@ -27,9 +27,10 @@ export function respond(to: Destination, values: Record<string, string>, headers
   if (to.mode === 'fragment') {
     location = `${to.redirectUri.split('#')[0]}#${new URLSearchParams(params).toString()}`;
   } else {
-    const url = new URL(to.redirectUri);
-    for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
-    location = url.toString();
+    // RFC 6749 §3.1.2: the registered query component is kept exactly; ours is appended.
+    const [base, existing] = to.redirectUri.split('#')[0]!.split(/\?(.*)/s, 2) as [string, string | undefined];
+    const added = new URLSearchParams(params).toString();
+    location = existing ? `${base}?${existing}&${added}` : `${base}?${added}`;
   }
   return { status: 303, headers: { location, 'cache-control': 'no-store', ...headers }, body: '' };
 }
