@@ -24,7 +24,9 @@ function expectPageSafety(r: RawResponse): void {
   expect(r.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
   expect(r.headers['cache-control']).toBe('no-store');
   expect(r.headers['content-type']).toMatch(/^text\/html/);
-  expect(r.headers['referrer-policy']).toBe('no-referrer'); // AZ-26
+  // AZ-26: nothing leaks to other origins (same-origin, not no-referrer: with no-referrer browsers send
+  // 'Origin: null' on the page's own form posts).
+  expect(r.headers['referrer-policy']).toBe('same-origin');
   expect(r.headers['access-control-allow-origin']).toBeUndefined(); // AZ-26
 }
 

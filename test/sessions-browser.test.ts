@@ -7,57 +7,17 @@
 // Every Gatehouse response carries `Content-Security-Policy: default-src 'none'`, which would also stop
 // the test page's own fetch() calls (connect-src), so the browser context is opened with bypassCSP.
 // Skipped, with a warning, when playwright-core or /usr/bin/chromium is missing (except in CI, where that fails).
-import { existsSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ARGON2 } from './support/basic-extra.js';
+import { launchChromium, playwrightFor, startAttacker, type Attacker } from './support/browser.js';
 import { PW } from './support/jwt-login.js';
 import { startOne, type TestServer } from './support/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const COOKIE = 'gatehouse_session';
 
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install -y chromium)`;
-  try {
-    return await import('playwright-core');
-  } catch (err) {
-    return `playwright-core cannot be loaded (${(err as Error).message})`;
-  }
-}
+const playwright = await playwrightFor('session');
 
-const playwright = await loadPlaywright();
-// In CI (.ci/run installs Chromium) the browser tests are mandatory, like PostgreSQL.
-if (typeof playwright === 'string' && process.env.CI) throw new Error(`the browser session tests are mandatory in CI: ${playwright}`);
-if (typeof playwright === 'string') console.warn(`\n!!! SKIPPING the browser session tests: ${playwright}.\n`);
-
-/** A page on another origin whose only content is `html`, served by a throwaway server. */
-interface Attacker {
-  origin: string;
-  serve(html: string): string;
-  close(): Promise<void>;
-}
-
-async function startAttacker(): Promise<Attacker> {
-  let page = '';
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(page);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
-  let n = 0;
-  return {
-    origin,
-    serve: (html) => {
-      page = html;
-      return `${origin}/attack-${++n}`;
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** An HTML page that POSTs a form to `action` as soon as it loads (a classic CSRF page). */
 function autoSubmit(action: string, fields: Record<string, string>): string {
@@ -119,10 +79,7 @@ describe.skipIf(typeof playwright === 'string')('cookie sessions in a real brows
     await s.addUser('alice', PW);
     await s.addUser('mallory', PW);
     attacker = await startAttacker();
-    browser = await playwright.chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium(playwright);
     context = await browser.newContext({ bypassCSP: true });
     page = await context.newPage();
     await page.goto(`${s.url}/api/public`);
@@ -160,7 +117,7 @@ describe.skipIf(typeof playwright === 'string')('cookie sessions in a real brows
   async function expectCrossSiteFormRefused(path: string, fields: Record<string, string>): Promise<void> {
     const before = (await sessionCookies())[0]!.value;
     const attempt = await runCrossSiteForm(path, fields);
-    expect(attempt.headers.origin).toBe(attacker.origin); // the browser says where the POST came from
+    expect(attempt.headers.origin).toBe(attacker.crossSite); // the browser says where the POST came from
     expect(attempt.status).toBe(403);
     expect(attempt.setCookie).toBeNull();
     expect((await sessionCookies()).map((c) => c.value)).toEqual([before]);

@@ -10,6 +10,9 @@ export interface OriginHeaders {
 }
 
 export function isSameOrigin(h: OriginHeaders): boolean {
+  // "null": an opaque origin (a sandboxed frame, a data: page) or a page whose referrer policy hides
+  // it; only Sec-Fetch-Site can then say the request is our own.
+  if (h.origin === 'null') return h.secFetchSite === 'same-origin';
   if (h.origin !== undefined) return h.origin === h.ownOrigin;
   if (h.secFetchSite !== undefined) return h.secFetchSite === 'same-origin' || h.secFetchSite === 'none';
   return true;

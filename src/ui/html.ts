@@ -22,6 +22,12 @@ export interface PageOptions {
   headers?: Record<string, string | string[]>;
 }
 
+/** The CSP source for where a redirect URI sends the browser: its origin, or a private-use scheme. */
+export function cspSourceOf(uri: string): string {
+  const u = new URL(uri);
+  return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : u.protocol;
+}
+
 export function page(title: string, body: string, options: PageOptions = {}): Reply {
   const nonce = options.script ? randomPiece(16).toString('base64url') : undefined;
   const csp = [
@@ -46,6 +52,9 @@ ${options.script && nonce ? `<script nonce="${nonce}">${options.script}</script>
       'cache-control': 'no-store',
       'content-security-policy': csp,
       'x-frame-options': 'DENY',
+      // Not no-referrer: with it, browsers send "Origin: null" on the page's own form posts, and the
+      // same-origin check could not tell them from another site's.
+      'referrer-policy': 'same-origin',
       ...(options.headers ?? {}),
     },
     body: html,

@@ -1,12 +1,22 @@
 // The pages of the authorization endpoint: the error page (when the client cannot be trusted with a
 // redirect), the login form and the consent form. Forms post back to /oauth/authorize only.
 import type { Reply } from '../schemes/http-auth/replies.js';
-import { escapeHtml, hiddenFields, page } from './html.js';
+import { cspSourceOf, escapeHtml, hiddenFields, page } from './html.js';
 
 export const AUTHORIZE_PATH = '/oauth/authorize';
 
 export function errorPage(status: number, error: string, description: string): Reply {
   return page('Sign-in error', `<h1>This sign-in request cannot continue</h1>\n<p class="error"><strong>${escapeHtml(error)}</strong>: ${escapeHtml(description)}</p>\n<p>Go back to the application and try again.</p>`, { status });
+}
+
+/** The login and consent forms post to us, and our answer redirects to the client: CSP form-action
+ * covers that redirect too, so it names the redirect URI's origin besides 'self'. */
+function formAction(fields: Record<string, string>): string[] {
+  try {
+    return fields.redirect_uri ? [cspSourceOf(fields.redirect_uri)] : [];
+  } catch {
+    return [];
+  }
 }
 
 export function loginPage(clientName: string, fields: Record<string, string>, csrf: string, message?: string, status = 200, headers: Record<string, string | string[]> = {}): Reply {
@@ -23,7 +33,7 @@ ${hiddenFields({ ...fields, gatehouse_action: 'login', csrf_token: csrf })}
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>`,
-    { status, headers },
+    { status, headers, formAction: formAction(fields) },
   );
 }
 
@@ -41,6 +51,6 @@ ${hiddenFields({ ...fields, gatehouse_action: 'consent', csrf_token: csrf })}
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>`,
-    { headers },
+    { headers, formAction: formAction(fields) },
   );
 }

@@ -8,7 +8,7 @@
 import type { Reply } from '../../schemes/http-auth/replies.js';
 import { checkLoginForm } from '../../accounts/login-form.js';
 import { randomToken, hashToken } from '../../crypto/tokens.js';
-import { clearedSessionCookie, sessionCookie } from '../../sessions/cookie.js';
+import { sessionCookie } from '../../sessions/cookie.js';
 import { crossSite, sessionId, type SessionDeps, type SessionRequest } from '../../sessions/request.js';
 import { parse, serialize } from 'cookie';
 import { errorPage, consentPage, loginPage } from '../../ui/pages.js';
@@ -60,14 +60,14 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
   const prompt = new Set((params.prompt ?? '').split(' ').filter(Boolean));
   if (prompt.has('none') && prompt.size > 1) return respondError(to, 'invalid_request', 'prompt=none cannot be combined with other values.');
   const fields = carried(params);
+  // Our own forms come from our own pages: another site's post of one is refused before anything else.
+  if (action !== undefined && crossSite(req)) return errorPage(403, 'forbidden', 'Cross-site requests are refused.');
 
   // Login: a live session, or the login form.
   let headers: Record<string, string | string[]> = {};
   let live = await session.sessions.find(sessionId(req));
   let sid = live ? sessionId(req) : undefined;
   if (action === 'login') {
-    const refused = crossSite(req);
-    if (refused) return errorPage(403, 'forbidden', 'Cross-site requests are refused.');
     const ic = interactionCookie(req);
     if (ic.setCookie || !session.sessions.checkBound('login', ic.value, req.form?.csrf_token)) return errorPage(403, 'forbidden', 'The form expired or did not come from this site. Start again from the application.');
     const checked = await checkLoginForm(req, session.accounts);
@@ -81,9 +81,10 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
     live = await session.sessions.find(created.id);
   } else if (!live || (prompt.has('login') && action !== 'consent')) {
     if (prompt.has('none')) return respondError(to, 'login_required', 'The user is not signed in.');
+    // No cookie is cleared here: a cross-site request (an authorization request POSTed by the client's
+    // page) arrives without the SameSite=Lax cookie, and clearing it would log the user out.
     const ic = interactionCookie(req);
-    const setCookie = [...(ic.setCookie ? [ic.setCookie] : []), ...(live ? [] : [clearedSessionCookie(req.https)])];
-    return loginPage(client.name, fields, session.sessions.bindToken('login', ic.value), undefined, 200, setCookie.length ? { 'set-cookie': setCookie } : {});
+    return loginPage(client.name, fields, session.sessions.bindToken('login', ic.value), undefined, 200, ic.setCookie ? { 'set-cookie': ic.setCookie } : {});
   }
   if (!live || !sid) return errorPage(400, 'login_required', 'The session ended. Start again from the application.');
   const user = live.user;
@@ -91,8 +92,6 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
   // Consent: remembered per user, client and scope; asked again for new scopes (or prompt=consent).
   const binding = `${hashToken(sid)}:${requestDigest(params)}`;
   if (action === 'consent') {
-    const refused = crossSite(req);
-    if (refused) return errorPage(403, 'forbidden', 'Cross-site requests are refused.');
     if (!session.sessions.checkBound('consent', binding, req.form?.csrf_token)) return errorPage(403, 'forbidden', 'The consent form expired or did not come from this site. Start again from the application.');
     if (req.form?.decision !== 'allow') return respondError(to, 'access_denied', 'The user denied the request.', headers);
     const had = (await deps.store.consents.find(user.id, client.client_id))?.scope.split(' ').filter(Boolean) ?? [];

@@ -2,7 +2,7 @@
 // the response mode of OAuth 2.0 Multiple Response Types (query, fragment) or Form Post. RFC 9207:
 // `iss` on every response. 303, never 307 (RFC 9700 §4.12).
 import type { Reply } from '../../schemes/http-auth/replies.js';
-import { escapeHtml, hiddenFields, page } from '../../ui/html.js';
+import { cspSourceOf, escapeHtml, hiddenFields, page } from '../../ui/html.js';
 
 export type ResponseMode = 'query' | 'fragment' | 'form_post';
 
@@ -16,7 +16,7 @@ export interface Destination {
 export function respond(to: Destination, values: Record<string, string>, headers: Record<string, string | string[]> = {}): Reply {
   const params: Record<string, string> = { ...values, ...(to.state !== undefined ? { state: to.state } : {}), iss: to.iss };
   if (to.mode === 'form_post') {
-    const origin = new URL(to.redirectUri).origin;
+    const origin = cspSourceOf(to.redirectUri);
     return page(
       'Continue',
       `<form method="post" action="${escapeHtml(to.redirectUri)}">\n${hiddenFields(params)}\n<noscript><button type="submit">Continue</button></noscript></form>`,
