@@ -130,6 +130,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       issuer: () => settings.issuer,
       codeTtlMs: settings.authorizationCodeTtl * 1000,
       pkceRequired: settings.pkceRequired,
+      accessTokenRows: fresh(),
     };
     return {
       settings, store, clock, accounts, throttle, digest, box, keys, keyPolicy, accessTokens, refreshFamilies, sessions, clients, oauth,

@@ -7,7 +7,7 @@ import { extractBearer, authenticateBearer } from '../schemes/bearer/authenticat
 import { bearerError } from '../schemes/bearer/challenge.js';
 import type { AuthRequest, Reply } from '../schemes/http-auth/replies.js';
 import type { AccessTokens } from '../tokens/access-token.js';
-import type { OAuthDeps } from './deps.js';
+import { findAccessToken, type OAuthDeps } from './deps.js';
 import { opaqueTokenActive } from './introspection.js';
 
 export const DEMO_SCOPE = 'api';
@@ -22,7 +22,7 @@ interface DemoDeps {
 async function grantOf(req: AuthRequest, deps: DemoDeps): Promise<{ sub: string; client_id: string; scope: string } | { reply: Reply }> {
   const got = extractBearer(req, deps.realm);
   if ('token' in got && looksLikeToken(got.token)) {
-    const row = await deps.oauth.store.accessTokens.find(hashToken(got.token));
+    const row = await findAccessToken(deps.oauth, hashToken(got.token));
     if (!row || row.audience !== deps.audience || !(await opaqueTokenActive(deps.oauth, row))) return { reply: bearerError(deps.realm, 'invalid_token', 'The access token is invalid, expired or revoked.') };
     return { sub: row.user_id ?? row.client_id, client_id: row.client_id, scope: row.scope };
   }

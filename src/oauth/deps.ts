@@ -1,6 +1,8 @@
 // What the OAuth endpoints need, and small helpers they share.
 import type { Accounts } from '../accounts/accounts.js';
 import type { Clock } from '../clock.js';
+import { ACCESS_TOKENS_CHANGED, type AccessTokenRow } from '../store/access-tokens.js';
+import type { FreshCache } from '../store/fresh-cache.js';
 import type { Store } from '../store/store.js';
 import type { AccessTokens } from '../tokens/access-token.js';
 import type { RefreshFamilies } from '../tokens/refresh-families.js';
@@ -20,6 +22,13 @@ export interface OAuthDeps {
   issuer: () => string;
   codeTtlMs: number;
   pkceRequired: boolean;
+  /** Access-token rows by hash, served while no revocation has happened since (change feed). */
+  accessTokenRows: FreshCache<AccessTokenRow | undefined>;
+}
+
+/** The stored row of an access token (opaque, or the record of a JWT), through the cache. */
+export function findAccessToken(deps: OAuthDeps, hash: string): Promise<AccessTokenRow | undefined> {
+  return deps.accessTokenRows.get(hash, ACCESS_TOKENS_CHANGED, () => deps.store.accessTokens.find(hash));
 }
 
 /** RFC 6749 §3.3: the scope to grant. Omitted: everything the client may have. Asking for a scope

@@ -6,7 +6,7 @@ import { hashToken, looksLikeToken } from '../crypto/tokens.js';
 import { errorReply, type Reply } from '../schemes/http-auth/replies.js';
 import type { AccessTokenRow } from '../store/access-tokens.js';
 import { authenticateClient } from './client-auth.js';
-import type { OAuthDeps } from './deps.js';
+import { findAccessToken, type OAuthDeps } from './deps.js';
 import type { TokenRequest } from './token-endpoint.js';
 
 const answer = (body: Record<string, unknown>): Reply => ({ status: 200, headers: { 'cache-control': 'no-store' }, body });
@@ -43,7 +43,7 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
   const iss = deps.issuer();
   if (looksLikeToken(token)) {
     const hash = hashToken(token);
-    const opaque = await deps.store.accessTokens.find(hash);
+    const opaque = await findAccessToken(deps, hash);
     if (opaque) {
       if (!(await opaqueTokenActive(deps, opaque))) return INACTIVE;
       const user = await userActive(deps, opaque.user_id);
@@ -69,7 +69,7 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
   } catch {
     return INACTIVE;
   }
-  const record = await deps.store.accessTokens.find(hashToken(token));
+  const record = await findAccessToken(deps, hashToken(token));
   if (record && !(await recordActive(deps, record))) return INACTIVE;
   const isClientToken = claims.sub === claims.client_id;
   const user = isClientToken ? { ok: true } : await userActive(deps, claims.sub);

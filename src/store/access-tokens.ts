@@ -1,14 +1,20 @@
 // Opaque access tokens (and revocation marks for JWT access tokens), by SHA-256.
 import type { Kysely, Selectable } from 'kysely';
 import type { AccessTokensTable, Database } from './schema.js';
+import type { Changes } from './store.js';
 
 export type AccessTokenRow = Selectable<AccessTokensTable>;
 
+/** The change-feed name of these rows: readers may cache them (see oauth/introspection.ts). */
+export const ACCESS_TOKENS_CHANGED = 'access-tokens';
+
 export class AccessTokensRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>, private readonly changes: Changes) {}
 
   async create(row: AccessTokenRow): Promise<void> {
     await this.db.insertInto('access_tokens').values(row).onConflict((oc) => oc.column('token_hash').doNothing()).execute();
+    // A new token's hash was never looked up; a revocation record (a JWT revoked) may have been.
+    if (row.revoked_at !== null) await this.changes.changed(ACCESS_TOKENS_CHANGED);
   }
 
   find(tokenHash: string): Promise<AccessTokenRow | undefined> {
@@ -17,10 +23,12 @@ export class AccessTokensRepo {
 
   async revoke(tokenHash: string, now: number): Promise<void> {
     await this.db.updateTable('access_tokens').set({ revoked_at: now }).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).execute();
+    await this.changes.changed(ACCESS_TOKENS_CHANGED);
   }
 
   async revokeFamily(familyId: string, now: number): Promise<void> {
     await this.db.updateTable('access_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
+    await this.changes.changed(ACCESS_TOKENS_CHANGED);
   }
 
   async purgeExpired(now: number): Promise<number> {

@@ -57,7 +57,7 @@ export class Repos implements Changes {
     this.clients = new ClientsRepo(db, this);
     this.authorizationCodes = new AuthorizationCodesRepo(db);
     this.consents = new ConsentsRepo(db);
-    this.accessTokens = new AccessTokensRepo(db);
+    this.accessTokens = new AccessTokensRepo(db, this);
   }
 
   async changed(account?: string): Promise<void> {
