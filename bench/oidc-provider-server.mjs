@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // node-oidc-provider, configured like Gatehouse's benchmark clients, for the side-by-side OAuth
-// benchmark (bench/oauth-compare.mjs). In-memory adapter (its default), ES256 JWT access tokens for
+// benchmark (bench/oauth-compare.mjs). An unbounded in-memory adapter, ES256 JWT access tokens for
 // the `api` resource, opaque tokens for the introspection client.
 //   node bench/oidc-provider-server.mjs   (env: SECRET; prints "listening on <url>")
 import { generateKeyPair, exportJWK } from 'jose';
@@ -14,10 +14,29 @@ const server = http.createServer();
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 const RESOURCE = `${issuer}/api`;
+// The development adapter is an LRU of 1000 entries: codes minted ahead of the load would be evicted.
+// This one is the same thing without the bound: plain in-memory maps.
+const stores = new Map();
+class MemoryAdapter {
+  constructor(name) {
+    if (!stores.has(name)) stores.set(name, new Map());
+    this.items = stores.get(name);
+  }
+  async upsert(id, payload) { this.items.set(id, payload); }
+  async find(id) { return this.items.get(id); }
+  async findByUserCode(userCode) { for (const p of this.items.values()) if (p.userCode === userCode) return p; return undefined; }
+  async findByUid(uid) { for (const p of this.items.values()) if (p.uid === uid) return p; return undefined; }
+  async consume(id) { const p = this.items.get(id); if (p) p.consumed = Math.floor(Date.now() / 1000); }
+  async destroy(id) { this.items.delete(id); }
+  async revokeByGrantId(grantId) { for (const [id, p] of this.items) if (p.grantId === grantId) this.items.delete(id); }
+}
+
 const provider = new Provider(issuer, {
+  adapter: MemoryAdapter,
   jwks: { keys: [jwk] },
   clients: [
     { client_id: 'svc', client_secret: secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
+    { client_id: 'web', client_secret: secret, grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['http://127.0.0.1:1/cb'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
     { client_id: 'svc-opaque', client_secret: secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
   ],
   scopes: ['api'],
@@ -35,6 +54,25 @@ const provider = new Provider(issuer, {
   },
 });
 provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc-provider server_error: ${err.message}\n`));
-server.on('request', provider.callback());
+// A side door for the benchmark only: codes minted directly through the provider's models (what its
+// interactive login and consent would store), so that code exchanges can be measured in bulk.
+const callback = provider.callback();
+server.on('request', async (req, res) => {
+  if (!req.url.startsWith('/__bench/codes')) return callback(req, res);
+  const u = new URL(req.url, issuer);
+  const n = Number(u.searchParams.get('n'));
+  const challenge = u.searchParams.get('challenge');
+  const client = await provider.Client.find('web');
+  const codes = [];
+  for (let i = 0; i < n; i++) {
+    const grant = new provider.Grant({ accountId: 'alice', clientId: 'web' });
+    grant.addResourceScope(RESOURCE, 'api');
+    const grantId = await grant.save();
+    const code = new provider.AuthorizationCode({ accountId: 'alice', client, grantId, redirectUri: 'http://127.0.0.1:1/cb', scope: 'api', resource: RESOURCE, codeChallenge: challenge, codeChallengeMethod: 'S256', authTime: Math.floor(Date.now() / 1000) });
+    codes.push(await code.save());
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(codes));
+});
 process.stdout.write(`listening on ${issuer}\n`);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
