@@ -501,14 +501,20 @@ describeEachEngine('oauth token side', (engine) => {
       expect((await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }, { authorization: a.basic })).status).toBe(200);
     });
 
-    it('second use → invalid_grant and the refresh token of the first use is dead (TK-01)', async () => {
-      const c = await confidential(['authorization_code', 'refresh_token']);
+    /** A code of client `c` for a fresh user, redeemed once (200); returns the form to replay. */
+    async function redeemedOnce(c: Awaited<ReturnType<typeof confidential>>) {
       const u = await user();
       const verifier = newVerifier();
       const code = await insertCode(s, { clientId: c.id, userId: u.id, redirectUri: REDIRECT, verifier });
       const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier };
       const first = await token(form, { authorization: c.basic });
       expect(first.status).toBe(200);
+      return { form, first };
+    }
+
+    it('second use → invalid_grant and the refresh token of the first use is dead (TK-01)', async () => {
+      const c = await confidential(['authorization_code', 'refresh_token']);
+      const { form, first } = await redeemedOnce(c);
       expectError(await token(form, { authorization: c.basic }), 400, 'invalid_grant');
       expectError(await token({ grant_type: 'refresh_token', refresh_token: first.json().refresh_token }, { authorization: c.basic }), 400, 'invalid_grant');
       const ri = await introspect({ token: first.json().refresh_token }, { authorization: c.basic });
@@ -517,12 +523,7 @@ describeEachEngine('oauth token side', (engine) => {
 
     it('second use also kills the opaque access token of the first use (TK-01), even without refresh_token grant', async () => {
       const c = await confidential(['authorization_code'], { tokenFormat: 'opaque' });
-      const u = await user();
-      const verifier = newVerifier();
-      const code = await insertCode(s, { clientId: c.id, userId: u.id, redirectUri: REDIRECT, verifier });
-      const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier };
-      const first = await token(form, { authorization: c.basic });
-      expect(first.status).toBe(200);
+      const { form, first } = await redeemedOnce(c);
       expect(first.json().refresh_token).toBeUndefined();
       expect((await introspect({ token: first.json().access_token }, { authorization: c.basic })).json().active).toBe(true);
       expectError(await token(form, { authorization: c.basic }), 400, 'invalid_grant');
@@ -531,12 +532,7 @@ describeEachEngine('oauth token side', (engine) => {
 
     it('second use: introspection of the JWT access token of the first use says inactive (TK-01)', async () => {
       const c = await confidential(['authorization_code', 'refresh_token']);
-      const u = await user();
-      const verifier = newVerifier();
-      const code = await insertCode(s, { clientId: c.id, userId: u.id, redirectUri: REDIRECT, verifier });
-      const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier };
-      const first = await token(form, { authorization: c.basic });
-      expect(first.status).toBe(200);
+      const { form, first } = await redeemedOnce(c);
       expectError(await token(form, { authorization: c.basic }), 400, 'invalid_grant');
       const r = await introspect({ token: first.json().access_token }, { authorization: c.basic });
       expect(r.json()).toEqual({ active: false });

@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import type { RotateOutcome } from '../src/tokens/refresh-families.js';
 import { describeEachEngine, type EngineName } from './support/engines.js';
+import { withServer } from './support/alice-server.js';
 import { basic, request, type RawResponse } from './support/http.js';
 import { PW, bearer, login, logout, postForm, postJson, refresh, type TokenPair } from './support/jwt-login.js';
 import { createTestDatabase, startOne, startServer, type TestDatabase, type TestServer } from './support/server.js';
@@ -26,17 +27,6 @@ const PARALLEL = 20;
 // ---------------------------------------------------------------------------------------------------
 // Servers
 
-/** One database, one server with alice, a ManualClock; everything closed afterwards. */
-async function withServer(engine: EngineName, flags: Flags, fn: (s: TestServer, clock: ManualClock) => Promise<void>): Promise<void> {
-  const clock = new ManualClock();
-  const s = await startOne(engine, { clock, flags: { ...FAST_ARGON2, ...flags } });
-  try {
-    await s.addUser('alice', PW);
-    await fn(s, clock);
-  } finally {
-    await s.close();
-  }
-}
 
 interface Deployment {
   db: TestDatabase;

@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { answer, parseChallenges } from './support/digest-client.js';
 import { describeEachEngine, type EngineName } from './support/engines.js';
+import { withServer } from './support/alice-server.js';
 import { basic, request, type RawResponse } from './support/http.js';
 import { createTestDatabase, startOne, startServer, type TestServer } from './support/server.js';
 import { DIGEST_PATH, FAST_ARGON2, comparable, expectBasicChallenge, getBasic } from './support/basic-extra.js';
@@ -23,17 +24,6 @@ function expect429(r: RawResponse): number {
   return Number(r.headers['retry-after']);
 }
 
-/** One database, one server with alice, a ManualClock; everything closed afterwards. */
-async function withServer(engine: EngineName, flags: Flags, fn: (s: TestServer, clock: ManualClock) => Promise<void>): Promise<void> {
-  const clock = new ManualClock();
-  const s = await startOne(engine, { clock, flags: { ...FAST_ARGON2, ...flags } });
-  try {
-    await s.addUser('alice', PW);
-    await fn(s, clock);
-  } finally {
-    await s.close();
-  }
-}
 
 const wrong = (s: TestServer, user = 'alice') => getBasic(s.url, basic(user, WRONG));
 const right = (s: TestServer) => getBasic(s.url, basic('alice', PW));
