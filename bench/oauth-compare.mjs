@@ -3,7 +3,9 @@
 // process and the load in a third: client_credentials grants/s (ES256 JWT access tokens on both) and
 // introspections/s (of an opaque token on both). Gatehouse uses its durable SQLite store
 // (synchronous=FULL); node-oidc-provider its in-memory development adapter.
-// Env: BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (16), BENCH_WRITE_DOCS (1).
+// Env: BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (16), BENCH_WRITE_DOCS (1),
+// BENCH_ONLY (run only the scenarios whose name contains it; the docs are then left alone),
+// BENCH_GATEHOUSE_NODE_ARGS (extra node flags for the Gatehouse server, e.g. --cpu-prof).
 // and authorization-code exchanges/s (PKCE, JWT access token, no refresh token on either side):
 // Gatehouse's codes come from its real authorization endpoint (a logged-in session, consent not
 // required), node-oidc-provider's from its models through a bench-only route of its server.
@@ -111,7 +113,7 @@ async function main() {
     const webClient = JSON.parse(await run([BIN, 'client', 'add', 'web', '--grant', 'authorization_code', '--redirect-uri', CALLBACK, '--no-consent', '--json'], env));
     await run([BIN, 'user', 'add', 'alice', '--password-stdin'], env, `${USER_PASSWORD}\n`);
     const secret = randomBytes(32).toString('base64url');
-    const gh = await startServer([BIN, 'serve'], env, /listening on (\S+)/);
+    const gh = await startServer([...(process.env.BENCH_GATEHOUSE_NODE_ARGS ?? '').split(' ').filter(Boolean), BIN, 'serve'], env, /listening on (\S+)/);
     const op = await startServer([join(ROOT, 'bench', 'oidc-provider-server.mjs')], { ...process.env, SECRET: secret }, /listening on (\S+)/);
     const servers = {
       gatehouse: { token: `${gh.url}/oauth/token`, introspect: `${gh.url}/oauth/introspect`, auth: basic('svc', jwtClient.client_secret), opaqueAuth: basic('svc-opaque', opaqueClient.client_secret), webAuth: basic('web', webClient.client_secret), codes: () => gatehouseCodes(gh.url, CODES.gatehouse) },
@@ -130,6 +132,7 @@ async function main() {
         return { url: s.token, method: 'POST', headers: { authorization: s.webAuth, 'content-type': 'application/x-www-form-urlencoded' }, bodies };
       }, 1.5],
     ]) {
+      if (process.env.BENCH_ONLY && !scenario.includes(process.env.BENCH_ONLY)) continue;
       const result = {};
       for (const [name, s] of Object.entries(servers)) {
         log(`${scenario}: ${name} …`);
@@ -138,8 +141,8 @@ async function main() {
       }
       rows.push({ scenario, target, ...result });
     }
-    gh.child.kill('SIGTERM');
-    op.child.kill('SIGTERM');
+    // Let the servers exit on their own (a --cpu-prof profile is written at exit).
+    await Promise.all([gh, op].map(({ child }) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))));
     const fmt = (n) => Math.round(n).toLocaleString('en-US');
     const table = ['| Scenario | Gatehouse (SQLite, durable) | node-oidc-provider (in memory) | Ratio | Target | Errors (ours / theirs) |', '|---|---:|---:|---:|---|---:|'];
     for (const r of rows) {
@@ -158,7 +161,7 @@ async function main() {
       'Code exchanges: every request redeems a fresh code (PKCE S256) for an ES256 JWT access token; Gatehouse also records the grant (a family row and the token hash, so that a replayed code revokes it), with synchronous=FULL. Not compared yet: refreshes/s.',
     ].join('\n');
     process.stdout.write(`\n${section}\n`);
-    if ((process.env.BENCH_WRITE_DOCS ?? '1') !== '0') {
+    if ((process.env.BENCH_WRITE_DOCS ?? '1') !== '0' && !process.env.BENCH_ONLY) {
       let doc = readFileSync(DOCS, 'utf8');
       const start = '<!-- bench:start oauth -->';
       const end = '<!-- bench:end oauth -->';

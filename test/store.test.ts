@@ -232,6 +232,54 @@ describeEachEngine('store', (engine) => {
       await store.transaction(async (tx) => tx.meta.putIfAbsent('after', 'ok'));
       expect(await store.meta.get('after')).toBe('ok');
     });
+
+    it('overlapping transactions: the one that throws is rolled back alone, the others commit (SQLite: one shared commit)', async () => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) =>
+          store.transaction(async (tx) => {
+            await tx.meta.put(`overlap-${i}`, 'written');
+            if (i % 3 === 1) throw new Error(`unit ${i} fails`);
+            expect(await tx.meta.get(`overlap-${i}`)).toBe('written');
+            return i;
+          }),
+        ),
+      );
+      for (const [i, o] of outcomes.entries()) {
+        if (i % 3 === 1) {
+          expect(o).toMatchObject({ status: 'rejected', reason: { message: `unit ${i} fails` } });
+          expect(await store.meta.get(`overlap-${i}`)).toBeUndefined();
+        } else {
+          expect(o).toEqual({ status: 'fulfilled', value: i });
+          expect(await store.meta.get(`overlap-${i}`)).toBe('written');
+        }
+      }
+      // What a committed transaction wrote is visible to another connection once its caller hears back.
+      second = await Store.open(db.url);
+      expect(await second.meta.get('overlap-0')).toBe('written');
+    });
+
+    it('a transaction ended under the others fails every transaction that shared its commit, and keeps none of their writes', async () => {
+      const work = (i: number) =>
+        store.transaction(async (tx) => {
+          await tx.meta.put(`shared-${i}`, 'written');
+          // Simulates a failure that ends the whole transaction (a disk error on SQLite).
+          if (i === 2) await sql`rollback`.execute(tx.db);
+          return i;
+        });
+      const outcomes = await Promise.allSettled([0, 1, 2, 3].map(work));
+      if (engine === 'sqlite') {
+        // One commit for all four: none may report success, none of their writes may stay.
+        expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+        for (const i of [0, 1, 2, 3]) expect(await store.meta.get(`shared-${i}`)).toBeUndefined();
+      } else {
+        // PostgreSQL: a transaction each; only the one that ended its own is lost.
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', expect.any(String), 'fulfilled']);
+        expect(await store.meta.get('shared-2')).toBeUndefined();
+      }
+      // The store goes on working.
+      await store.transaction(async (tx) => tx.meta.put('after-failure', 'ok'));
+      expect(await store.meta.get('after-failure')).toBe('ok');
+    });
   });
 
   it('removing a user removes its digest credentials (cascade)', async () => {

@@ -19,17 +19,10 @@ async function userActive(deps: OAuthDeps, userId: string | null): Promise<{ ok:
   return user && user.disabled === 0 ? { ok: true, username: user.username } : { ok: false };
 }
 
-/** Not revoked itself, and its family (if any) not revoked. */
-async function recordActive(deps: OAuthDeps, row: AccessTokenRow): Promise<boolean> {
-  if (row.revoked_at !== null) return false;
-  if (!row.family_id) return true;
-  const family = await deps.store.refreshTokens.findFamily(row.family_id);
-  return family !== undefined && family.revoked_at === null;
-}
-
-/** An opaque access token that is unexpired, unrevoked, of a live family and a usable user. */
+/** An opaque access token that is unexpired, unrevoked and of a usable user. Revoking a family
+ * revokes the access tokens recorded in it (store/refresh-tokens.ts). */
 export async function opaqueTokenActive(deps: OAuthDeps, row: AccessTokenRow): Promise<boolean> {
-  return row.expires_at > deps.clock.now() && (await recordActive(deps, row)) && (await userActive(deps, row.user_id)).ok;
+  return row.expires_at > deps.clock.now() && row.revoked_at === null && (await userActive(deps, row.user_id)).ok;
 }
 
 export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps): Promise<Reply> {
@@ -70,7 +63,7 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
     return INACTIVE;
   }
   const record = await findAccessToken(deps, hashToken(token));
-  if (record && !(await recordActive(deps, record))) return INACTIVE;
+  if (record && record.revoked_at !== null) return INACTIVE;
   const isClientToken = claims.sub === claims.client_id;
   const user = isClientToken ? { ok: true } : await userActive(deps, claims.sub);
   if (!user.ok) return INACTIVE;

@@ -1,8 +1,10 @@
 // Issuing OAuth tokens for a grant: the access token (an RFC 9068 JWT, or an opaque reference token
 // for clients registered with --token-format opaque), and a refresh token when the grant allows.
+import { randomUUID } from 'node:crypto';
 import { hashToken, randomToken } from '../crypto/tokens.js';
 import type { ClientRow } from '../store/clients.js';
 import type { Repos } from '../store/store.js';
+import type { AccessTokenRow } from '../store/access-tokens.js';
 import { tokenResponse } from '../tokens/token-response.js';
 import type { Reply } from '../schemes/http-auth/replies.js';
 import type { OAuthDeps } from './deps.js';
@@ -14,16 +16,51 @@ export interface Grant {
   scope: string[];
   audience: string;
   authTime: number | undefined;
-  /** An existing family (refresh), a refresh token to create (true), none (false), or a family that
-   * only records the grant (its token is not handed out), so that a code replay can revoke it. */
+  /** An existing family (refresh), a refresh token to create (true), none (false), or only a
+   * family id on the access token's row (no refresh token), so that a code replay can revoke it. */
   refresh: { token: string; familyId: string } | boolean | 'record';
+  /** The id for a new family or record (else a random one). */
+  familyId?: string;
 }
 
-export async function issueTokens(grant: Grant, deps: OAuthDeps, tx: Repos = deps.store): Promise<{ reply: Reply; familyId: string | undefined }> {
+/** An access token made before any transaction: signing is the slow part, and a transaction waits
+ * for nothing but the database (store.ts). Its row is written by recordGrant, in the transaction. */
+export interface MintedAccess {
+  token: string;
+  expiresIn: number;
+  /** What a stored row of this token says; `family_id` is filled in by recordGrant. */
+  row: AccessTokenRow;
+  /** Opaque tokens always get a row; a JWT only within a family (so that it can be revoked). */
+  opaque: boolean;
+}
+
+export async function mintAccessToken(grant: Omit<Grant, 'refresh'>, deps: OAuthDeps): Promise<MintedAccess> {
+  const { client } = grant;
+  const scope = grant.scope.join(' ');
+  const ttl = client.access_token_ttl ?? undefined;
+  const base = { client_id: client.client_id, user_id: grant.userId ?? null, scope, audience: grant.audience, family_id: null, auth_time: grant.authTime ?? null, revoked_at: null };
+  if (client.token_format === 'opaque') {
+    const now = deps.clock.now();
+    const expiresIn = ttl ?? deps.tokens.ttlSeconds;
+    const token = randomToken();
+    return { token, expiresIn, opaque: true, row: { ...base, token_hash: hashToken(token), created_at: now, expires_at: now + expiresIn * 1000 } };
+  }
+  const issued = await deps.tokens.issue({ subject: grant.userId ?? client.client_id, clientId: client.client_id, scope, audience: grant.audience, authTime: grant.authTime, ttlSeconds: ttl });
+  // A JWT issued within a family is recorded by hash, so that introspection can call it inactive
+  // once the family is revoked (code replay, refresh reuse, logout) before it expires.
+  const row = { ...base, token_hash: hashToken(issued.token), created_at: issued.claims.iat * 1000, expires_at: issued.claims.exp * 1000 + deps.tokens.leewayMs };
+  return { token: issued.token, expiresIn: issued.expiresIn, opaque: false, row };
+}
+
+/** Write what a grant issues, in `tx`: the refresh family (new, or the one being rotated) and the
+ * access token's row. Returns the token response. */
+export async function recordGrant(grant: Grant, access: MintedAccess, deps: OAuthDeps, tx: Repos): Promise<{ reply: Reply; familyId: string | undefined }> {
   const { client } = grant;
   const scope = grant.scope.join(' ');
   let refresh: { token: string; familyId: string } | undefined;
-  if ((grant.refresh === true || grant.refresh === 'record') && grant.userId !== undefined) {
+  let familyId: string | undefined;
+  if (grant.refresh === 'record') familyId = grant.familyId ?? randomUUID();
+  else if (grant.refresh === true && grant.userId !== undefined) {
     refresh = await deps.families.start(
       {
         userId: grant.userId,
@@ -32,41 +69,19 @@ export async function issueTokens(grant: Grant, deps: OAuthDeps, tx: Repos = dep
         authTime: grant.authTime ?? deps.clock.now(),
         audience: grant.audience,
         absoluteMs: client.refresh_token_ttl === null ? undefined : client.refresh_token_ttl * 1000,
+        id: grant.familyId,
       },
       tx,
     );
   } else if (typeof grant.refresh === 'object') refresh = grant.refresh;
-  const ttl = client.access_token_ttl ?? undefined;
-  let access: { token: string; expiresIn: number };
-  if (client.token_format === 'opaque') {
-    const now = deps.clock.now();
-    const expiresIn = ttl ?? deps.tokens.ttlSeconds;
-    const token = randomToken();
-    await tx.accessTokens.create({
-      token_hash: hashToken(token),
-      client_id: client.client_id,
-      user_id: grant.userId ?? null,
-      scope,
-      audience: grant.audience,
-      family_id: refresh?.familyId ?? null,
-      auth_time: grant.authTime ?? null,
-      created_at: now,
-      expires_at: now + expiresIn * 1000,
-      revoked_at: null,
-    });
-    access = { token, expiresIn };
-  } else {
-    const issued = await deps.tokens.issue({ subject: grant.userId ?? client.client_id, clientId: client.client_id, scope, audience: grant.audience, authTime: grant.authTime, ttlSeconds: ttl });
-    access = issued;
-    // A JWT issued within a family is recorded by hash, so that introspection can call it inactive
-    // once the family is revoked (code replay, refresh reuse, logout) before it expires.
-    if (refresh) {
-      await tx.accessTokens.create({
-        token_hash: hashToken(issued.token), client_id: client.client_id, user_id: grant.userId ?? null, scope, audience: grant.audience,
-        family_id: refresh.familyId, auth_time: grant.authTime ?? null, created_at: issued.claims.iat * 1000, expires_at: issued.claims.exp * 1000 + deps.tokens.leewayMs, revoked_at: null,
-      });
-    }
-  }
-  const handOut = grant.refresh === 'record' ? undefined : refresh?.token;
-  return { reply: tokenResponse(access, handOut, scope), familyId: refresh?.familyId };
+  familyId ??= refresh?.familyId;
+  if (access.opaque || familyId) await tx.accessTokens.create({ ...access.row, family_id: familyId ?? null });
+  return { reply: tokenResponse(access, refresh?.token, scope), familyId };
+}
+
+/** Mint, then record in one transaction (none when there is nothing to write). */
+export async function issueTokens(grant: Grant, deps: OAuthDeps): Promise<{ reply: Reply; familyId: string | undefined }> {
+  const access = await mintAccessToken(grant, deps);
+  if (!access.opaque && grant.refresh === false) return recordGrant(grant, access, deps, deps.store);
+  return deps.store.transaction((tx) => recordGrant(grant, access, deps, tx));
 }

@@ -19,14 +19,8 @@ export async function revocationEndpoint(req: TokenRequest, deps: OAuthDeps): Pr
   const clientId = auth.client.client_id;
   const now = deps.clock.now();
   if (looksLikeToken(token)) {
-    const found = await deps.store.refreshTokens.findLocked(hashToken(token));
-    if (found) {
-      if (found.family.client_id === clientId) {
-        await deps.store.refreshTokens.revokeFamily(found.family.id, now, 'revoked');
-        await deps.store.accessTokens.revokeFamily(found.family.id, now);
-      }
-      return OK;
-    }
+    // A refresh token of this client: its family goes, with the access tokens issued in it.
+    if (await deps.families.revoke(token, clientId, 'revoked')) return OK;
     const opaque = await deps.store.accessTokens.find(hashToken(token));
     if (opaque && opaque.client_id === clientId) await deps.store.accessTokens.revoke(opaque.token_hash, now);
     return OK;

@@ -26,9 +26,10 @@ export class AccessTokensRepo {
     await this.changes.changed(ACCESS_TOKENS_CHANGED);
   }
 
-  async revokeFamily(familyId: string, now: number): Promise<void> {
-    await this.db.updateTable('access_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
-    await this.changes.changed(ACCESS_TOKENS_CHANGED);
+  /** Called by RefreshTokensRepo when it revokes families. */
+  async revokeFamilies(familyIds: string[], now: number): Promise<void> {
+    const r = await this.db.updateTable('access_tokens').set({ revoked_at: now }).where('family_id', 'in', familyIds).where('revoked_at', 'is', null).executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await this.changes.changed(ACCESS_TOKENS_CHANGED);
   }
 
   async purgeExpired(now: number): Promise<number> {

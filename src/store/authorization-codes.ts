@@ -16,14 +16,11 @@ export class AuthorizationCodesRepo {
     return this.db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
   }
 
-  /** Mark the code used; true for the one caller that did. */
-  async redeem(codeHash: string, now: number): Promise<boolean> {
-    const r = await this.db.updateTable('authorization_codes').set({ used_at: now }).where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst();
+  /** Mark the code used, recording the id of what it issues (for revocation on replay); true for
+   * the one caller that did. */
+  async redeem(codeHash: string, now: number, familyId: string): Promise<boolean> {
+    const r = await this.db.updateTable('authorization_codes').set({ used_at: now, family_id: familyId }).where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
-  }
-
-  async setFamily(codeHash: string, familyId: string): Promise<void> {
-    await this.db.updateTable('authorization_codes').set({ family_id: familyId }).where('code_hash', '=', codeHash).execute();
   }
 
   /** Codes are kept a while after expiry so that a late replay is still recognised. */

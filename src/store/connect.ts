@@ -48,6 +48,8 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   raw.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  // Savepoint journals (group-commit.ts) and other temporary files stay in memory, not on disk.
+  raw.pragma('temp_store = MEMORY');
   // Durability is a promise (catalogue R-03): check that SQLite took the settings.
   const mode = String(raw.pragma('journal_mode', { simple: true })).toLowerCase();
   if (!memory && mode !== 'wal') throw new Error(`SQLite refused WAL mode (got ${mode})`);

@@ -1,13 +1,6 @@
 import type { Kysely } from 'kysely';
+import { BatchQueue } from './batch-queue.js';
 import type { Database } from './schema.js';
-
-interface Pending {
-  nonce: string;
-  nc: number;
-  expiresAt: number;
-  resolve(won: boolean): void;
-  reject(err: unknown): void;
-}
 
 const MAX_BATCH = 200;
 
@@ -16,41 +9,18 @@ const MAX_BATCH = 200;
 export type ClaimBatchWriter = (batch: Array<[nonce: string, nc: number, expiresAt: number]>) => Promise<boolean[]>;
 
 export class DigestNoncesRepo {
-  private queue: Pending[] = [];
-  private draining = false;
-  private readonly write: ClaimBatchWriter;
+  private readonly queue: BatchQueue<[nonce: string, nc: number, expiresAt: number], boolean>;
 
   constructor(private readonly db: Kysely<Database>, writer?: ClaimBatchWriter) {
-    this.write = writer ?? ((batch) => this.writePortable(batch));
+    const write = writer ?? ((batch) => this.writePortable(batch));
+    this.queue = new BatchQueue(async (batch) => (await write(batch)).map((won) => ({ ok: true, value: won === true })), MAX_BATCH);
   }
 
   /** Use (nonce, nc) once. An atomic insert: of any number of racing requests, on any number of
    * instances sharing the database, exactly one gets true (catalogue DG-02, R-06, ST-05).
-   * Claims made in the same turn of the event loop, or while a batch is being written, are written
-   * together in one transaction (group commit). */
+   * Claims made close together are written together in one transaction (batch-queue.ts). */
   claim(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ nonce, nc, expiresAt, resolve, reject });
-      // Start the write after this turn of the event loop, so that every request read from the
-      // network in this turn shares it (better-sqlite3 writes synchronously: later ones cannot join).
-      if (!this.draining) {
-        this.draining = true;
-        setImmediate(() => void this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const won = await this.write(batch.map((p) => [p.nonce, p.nc, p.expiresAt]));
-        batch.forEach((p, i) => p.resolve(won[i] === true));
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
-    }
-    this.draining = false;
+    return this.queue.push([nonce, nc, expiresAt]);
   }
 
   /** One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: the rows it returns are the pairs it

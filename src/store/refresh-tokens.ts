@@ -2,6 +2,7 @@
 // family row first (PostgreSQL FOR UPDATE; SQLite BEGIN IMMEDIATE), so of N parallel uses of one
 // token exactly one sees it unused (catalogue R-05).
 import type { Kysely, Selectable } from 'kysely';
+import type { AccessTokensRepo } from './access-tokens.js';
 import type { Engine } from './connect.js';
 import type { Database, RefreshFamiliesTable, RefreshTokensTable } from './schema.js';
 
@@ -9,7 +10,7 @@ export type RefreshFamilyRow = Selectable<RefreshFamiliesTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 
 export class RefreshTokensRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly engine: Engine) {}
+  constructor(private readonly db: Kysely<Database>, private readonly engine: Engine, private readonly accessTokens: AccessTokensRepo) {}
 
   async createFamily(family: RefreshFamilyRow, token: RefreshTokenRow): Promise<void> {
     await this.db.insertInto('refresh_families').values(family).execute();
@@ -20,9 +21,13 @@ export class RefreshTokensRepo {
     await this.db.insertInto('refresh_tokens').values(token).execute();
   }
 
+  async find(tokenHash: string): Promise<RefreshTokenRow | undefined> {
+    return this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
   /** The token and its family; in a PostgreSQL transaction the family row stays locked until the end. */
   async findLocked(tokenHash: string): Promise<{ token: RefreshTokenRow; family: RefreshFamilyRow } | undefined> {
-    const token = await this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const token = await this.find(tokenHash);
     if (!token) return undefined;
     const family = await this.db
       .selectFrom('refresh_families')
@@ -32,7 +37,7 @@ export class RefreshTokensRepo {
       .executeTakeFirst();
     if (!family) return undefined;
     // Re-read the token under the lock: a rotation that committed meanwhile has marked it used.
-    const fresh = this.engine === 'postgres' ? await this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst() : token;
+    const fresh = this.engine === 'postgres' ? await this.find(tokenHash) : token;
     return fresh && { token: fresh, family };
   }
 
@@ -51,15 +56,22 @@ export class RefreshTokensRepo {
     await this.db.updateTable('refresh_tokens').set({ used_at: now }).where('family_id', '=', familyId).where('used_at', 'is', null).where('token_hash', '!=', keep).execute();
   }
 
-  /** Revoke a family; returns whether it was live. */
+  /** Revoke a family and the access tokens recorded under its id (an id may also be one that only
+   * an authorization code recorded, with no family row); returns whether a family was live. */
   async revokeFamily(id: string, now: number, reason: string): Promise<boolean> {
     const r = await this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    await this.accessTokens.revokeFamilies([id], now);
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /** Revoke every live family of a user, and their access tokens. */
   async revokeForUser(userId: string, now: number, reason: string): Promise<number> {
-    const r = await this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    const live = await this.db.selectFrom('refresh_families').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+    if (live.length === 0) return 0;
+    const ids = live.map((f) => f.id);
+    await this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('id', 'in', ids).where('revoked_at', 'is', null).execute();
+    await this.accessTokens.revokeFamilies(ids, now);
+    return ids.length;
   }
 
   listTokens(familyId: string): Promise<RefreshTokenRow[]> {

@@ -2,6 +2,7 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { AUTH_CHANNEL, type ChangeFeed } from './change-feed.js';
 import { connect, type ConnectOptions, type Engine } from './connect.js';
+import { GroupCommit } from './group-commit.js';
 import { DigestCredentialsRepo } from './digest-credentials.js';
 import { DigestNoncesRepo, type ClaimBatchWriter } from './digest-nonces.js';
 import { LoginThrottleRepo } from './login-throttle.js';
@@ -52,12 +53,12 @@ export class Repos implements Changes {
     this.loginThrottle = new LoginThrottleRepo(db, this);
     this.meta = new MetaRepo(db, engine);
     this.signingKeys = new SigningKeysRepo(db);
-    this.refreshTokens = new RefreshTokensRepo(db, engine);
+    this.accessTokens = new AccessTokensRepo(db, this);
+    this.refreshTokens = new RefreshTokensRepo(db, engine, this.accessTokens);
     this.sessions = new SessionsRepo(db);
     this.clients = new ClientsRepo(db, this);
     this.authorizationCodes = new AuthorizationCodesRepo(db);
     this.consents = new ConsentsRepo(db);
-    this.accessTokens = new AccessTokensRepo(db, this);
   }
 
   async changed(account?: string): Promise<void> {
@@ -70,7 +71,10 @@ export class Repos implements Changes {
 export class Store extends Repos {
   private constructor(db: Kysely<Database>, engine: Engine, feed: ChangeFeed, readonly describe: string, private readonly schema: string | undefined, claims?: ClaimBatchWriter) {
     super(db, engine, feed, undefined, claims);
+    this.group = new GroupCommit(db);
   }
+
+  private readonly group: GroupCommit;
 
   static async open(url: string, options: ConnectOptions = {}): Promise<Store> {
     const c = await connect(url, options);
@@ -88,23 +92,15 @@ export class Store extends Repos {
   }
 
   /** Run `work` in one transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE), so a
-   * read-then-write never fails on lock upgrade (catalogue R-05, R-13). */
+   * read-then-write never fails on lock upgrade (catalogue R-05, R-13), and transactions that overlap
+   * share one commit (group-commit.ts). `work` must do its reads and writes through the repos it is
+   * given and nothing slow besides: every transaction in the batch waits for it. */
   async transaction<T>(work: (repos: Repos) => Promise<T>): Promise<T> {
     const bumps: Array<string | undefined> = [];
     const out =
       this.engine === 'postgres'
         ? await this.db.transaction().execute((trx) => work(new Repos(trx, this.engine, this.feed, bumps)))
-        : await this.db.connection().execute(async (conn) => {
-            await sql`begin immediate`.execute(conn);
-            try {
-              const result = await work(new Repos(conn, this.engine, this.feed, bumps));
-              await sql`commit`.execute(conn);
-              return result;
-            } catch (err) {
-              await sql`rollback`.execute(conn).catch(() => {});
-              throw err;
-            }
-          });
+        : await this.group.run((conn) => work(new Repos(conn, this.engine, this.feed, bumps)));
     for (const account of bumps) this.feed.bump(account);
     return out;
   }

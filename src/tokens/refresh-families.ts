@@ -37,6 +37,8 @@ export interface NewFamily {
   audience?: string | undefined;
   /** A shorter absolute lifetime for this client, in ms. */
   absoluteMs?: number | undefined;
+  /** The family's id, when the caller has already recorded it (an authorization code). */
+  id?: string | undefined;
 }
 
 export function scopeIncludes(granted: string, requested: string): boolean {
@@ -48,10 +50,10 @@ export class RefreshFamilies {
   constructor(private readonly store: Store, private readonly config: RefreshConfig, private readonly clock: Clock) {}
 
   /** Start a family for a fresh login; `tx` joins a caller's transaction. */
-  async start(input: NewFamily, tx: Repos = this.store): Promise<{ token: string; familyId: string }> {
+  async start(input: NewFamily, tx?: Repos): Promise<{ token: string; familyId: string }> {
     const now = this.clock.now();
     const family: RefreshFamilyRow = {
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       user_id: input.userId,
       client_id: input.clientId,
       scope: input.scope,
@@ -63,7 +65,9 @@ export class RefreshFamilies {
       audience: input.audience ?? null,
     };
     const token = randomToken();
-    await tx.refreshTokens.createFamily(family, this.tokenRow(token, family, 0, now));
+    const row = this.tokenRow(token, family, 0, now);
+    if (tx) await tx.refreshTokens.createFamily(family, row);
+    else await this.store.transaction((t) => t.refreshTokens.createFamily(family, row));
     return { token, familyId: family.id };
   }
 
@@ -80,7 +84,16 @@ export class RefreshFamilies {
 
   /** Use a refresh token: see the rules at the top of this file. `scope`, when given, narrows the
    * access token's scope and must be within the family's (RFC 6749 §6). */
-  async rotate(presented: unknown, clientId: string, scope?: string): Promise<RotateOutcome> {
+  /** The family of a token, read without a lock: for work done before the rotation (signing the
+   * next access token); the rotation itself decides. */
+  async peek(presented: unknown): Promise<RefreshFamilyRow | undefined> {
+    if (!looksLikeToken(presented)) return undefined;
+    const token = await this.store.refreshTokens.find(hashToken(presented));
+    return token && this.store.refreshTokens.findFamily(token.family_id);
+  }
+
+  /** `onRotated` runs in the rotation's transaction, to record what else the rotation issues. */
+  async rotate(presented: unknown, clientId: string, scope?: string, onRotated?: (rotated: Extract<RotateOutcome, { kind: 'rotated' }>, tx: Repos) => Promise<void>): Promise<RotateOutcome> {
     if (!looksLikeToken(presented)) return { kind: 'invalid', reason: 'unknown' };
     const hash = hashToken(presented);
     return this.store.transaction(async (tx): Promise<RotateOutcome> => {
@@ -98,7 +111,9 @@ export class RefreshFamilies {
       const issue = async (grace: boolean): Promise<RotateOutcome> => {
         const next = randomToken();
         await tx.refreshTokens.addToken(this.tokenRow(next, family, token.generation + 1, now));
-        return { kind: 'rotated', token: next, family, scope: granted, grace };
+        const rotated = { kind: 'rotated' as const, token: next, family, scope: granted, grace };
+        await onRotated?.(rotated, tx);
+        return rotated;
       };
       if (token.used_at === null) {
         if (token.expires_at <= now) return { kind: 'invalid', reason: 'expired' };
@@ -113,13 +128,16 @@ export class RefreshFamilies {
     });
   }
 
-  /** Revoke the family of a token (logout). Returns whether the token was known. A client may
-   * revoke only its own tokens. */
+  /** Revoke the family of a token, and its access tokens (logout, RFC 7009). Returns whether the
+   * token was known. A client may revoke only its own tokens. */
   async revoke(presented: unknown, clientId: string, reason = 'logout'): Promise<boolean> {
     if (!looksLikeToken(presented)) return false;
-    const found = await this.store.refreshTokens.findLocked(hashToken(presented));
-    if (!found || found.family.client_id !== clientId) return false;
-    await this.store.refreshTokens.revokeFamily(found.family.id, this.clock.now(), reason);
-    return true;
+    const hash = hashToken(presented);
+    return this.store.transaction(async (tx) => {
+      const found = await tx.refreshTokens.findLocked(hash);
+      if (!found || found.family.client_id !== clientId) return false;
+      await tx.refreshTokens.revokeFamily(found.family.id, this.clock.now(), reason);
+      return true;
+    });
   }
 }
