@@ -9,7 +9,7 @@
 // and authorization-code exchanges/s (PKCE, JWT access token, no refresh token on either side):
 // Gatehouse's codes come from its real authorization endpoint (a logged-in session, consent not
 // required), node-oidc-provider's from its models through a bench-only route of its server.
-// Not yet compared (issue 4): refreshes/s.
+// Refreshes/s: each request rotates a fresh refresh token (rotation on both sides).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,11 +72,11 @@ const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
 const CODES = { gatehouse: Number(process.env.BENCH_CODES || 25000), provider: Number(process.env.BENCH_PROVIDER_CODES || 150000) };
 
 /** Codes from Gatehouse's authorization endpoint: log in once, then GET /oauth/authorize many times. */
-async function gatehouseCodes(base, n) {
+async function gatehouseCodes(base, n, clientId = 'web') {
   const login = await fetch(`${base}/session/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: USER_PASSWORD }) });
   if (!login.ok) throw new Error(`session login: ${login.status}`);
   const cookie = login.headers.get('set-cookie').split(';')[0];
-  const url = `${base}/oauth/authorize?${new URLSearchParams({ client_id: 'web', redirect_uri: CALLBACK, response_type: 'code', scope: 'api', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`;
+  const url = `${base}/oauth/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', scope: 'api', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`;
   const codes = [];
   await Promise.all(Array.from({ length: 16 }, async () => {
     while (codes.length < n) {
@@ -89,10 +89,23 @@ async function gatehouseCodes(base, n) {
   return codes;
 }
 
-async function oidcProviderCodes(base, n) {
-  const codes = [];
-  for (let i = 0; i < n; i += 5000) codes.push(...(await (await fetch(`${base}/__bench/codes?n=${Math.min(5000, n - i)}&challenge=${CHALLENGE}`)).json()));
-  return codes;
+/** Refresh tokens from Gatehouse's real flow: codes, each exchanged for a token pair. */
+async function gatehouseRefreshTokens(base, n, auth) {
+  const codes = await gatehouseCodes(base, n, 'web-refresh');
+  const tokens = [];
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    for (let code = codes.pop(); code; code = codes.pop()) {
+      tokens.push((await post(`${base}/oauth/token`, auth, { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: VERIFIER })).refresh_token);
+    }
+  }));
+  return tokens;
+}
+
+/** Codes or refresh tokens minted through node-oidc-provider's models (its bench-only route). */
+async function oidcProviderMinted(base, kind, n) {
+  const out = [];
+  for (let i = 0; i < n; i += 5000) out.push(...(await (await fetch(`${base}/__bench/${kind}?n=${Math.min(5000, n - i)}&challenge=${CHALLENGE}`)).json()));
+  return out;
 }
 
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
@@ -111,13 +124,14 @@ async function main() {
     const jwtClient = JSON.parse(await run([BIN, 'client', 'add', 'svc', '--grant', 'client_credentials', '--json'], env));
     const opaqueClient = JSON.parse(await run([BIN, 'client', 'add', 'svc-opaque', '--grant', 'client_credentials', '--token-format', 'opaque', '--json'], env));
     const webClient = JSON.parse(await run([BIN, 'client', 'add', 'web', '--grant', 'authorization_code', '--redirect-uri', CALLBACK, '--no-consent', '--json'], env));
+    const refreshClient = JSON.parse(await run([BIN, 'client', 'add', 'web-refresh', '--grant', 'authorization_code', '--grant', 'refresh_token', '--redirect-uri', CALLBACK, '--no-consent', '--json'], env));
     await run([BIN, 'user', 'add', 'alice', '--password-stdin'], env, `${USER_PASSWORD}\n`);
     const secret = randomBytes(32).toString('base64url');
     const gh = await startServer([...(process.env.BENCH_GATEHOUSE_NODE_ARGS ?? '').split(' ').filter(Boolean), BIN, 'serve'], env, /listening on (\S+)/);
     const op = await startServer([join(ROOT, 'bench', 'oidc-provider-server.mjs')], { ...process.env, SECRET: secret }, /listening on (\S+)/);
     const servers = {
-      gatehouse: { token: `${gh.url}/oauth/token`, introspect: `${gh.url}/oauth/introspect`, auth: basic('svc', jwtClient.client_secret), opaqueAuth: basic('svc-opaque', opaqueClient.client_secret), webAuth: basic('web', webClient.client_secret), codes: () => gatehouseCodes(gh.url, CODES.gatehouse) },
-      'node-oidc-provider': { token: `${op.url}/token`, introspect: `${op.url}/token/introspection`, auth: basic('svc', secret), opaqueAuth: basic('svc-opaque', secret), webAuth: basic('web', secret), codes: () => oidcProviderCodes(op.url, CODES.provider) },
+      gatehouse: { token: `${gh.url}/oauth/token`, introspect: `${gh.url}/oauth/introspect`, auth: basic('svc', jwtClient.client_secret), opaqueAuth: basic('svc-opaque', opaqueClient.client_secret), webAuth: basic('web', webClient.client_secret), codes: () => gatehouseCodes(gh.url, CODES.gatehouse), refreshAuth: basic('web-refresh', refreshClient.client_secret), refreshTokens: () => gatehouseRefreshTokens(gh.url, CODES.gatehouse, basic('web-refresh', refreshClient.client_secret)) },
+      'node-oidc-provider': { token: `${op.url}/token`, introspect: `${op.url}/token/introspection`, auth: basic('svc', secret), opaqueAuth: basic('svc-opaque', secret), webAuth: basic('web', secret), codes: () => oidcProviderMinted(op.url, 'codes', CODES.provider), refreshAuth: basic('web-refresh', secret), refreshTokens: () => oidcProviderMinted(op.url, 'refresh-tokens', CODES.provider) },
     };
     const rows = [];
     for (const [scenario, build, target = 2] of [
@@ -130,6 +144,11 @@ async function main() {
         const codes = await s.codes();
         const bodies = codes.map((code) => new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: VERIFIER }).toString());
         return { url: s.token, method: 'POST', headers: { authorization: s.webAuth, 'content-type': 'application/x-www-form-urlencoded' }, bodies };
+      }, 1.5],
+      ['refreshes/s', async (s) => {
+        const tokens = await s.refreshTokens();
+        const bodies = tokens.map((t) => `grant_type=refresh_token&refresh_token=${encodeURIComponent(t)}`);
+        return { url: s.token, method: 'POST', headers: { authorization: s.refreshAuth, 'content-type': 'application/x-www-form-urlencoded' }, bodies };
       }, 1.5],
     ]) {
       if (process.env.BENCH_ONLY && !scenario.includes(process.env.BENCH_ONLY)) continue;
@@ -158,7 +177,7 @@ async function main() {
       '',
       ...table,
       '',
-      'Code exchanges: every request redeems a fresh code (PKCE S256) for an ES256 JWT access token; Gatehouse also records the grant (a family row and the token hash, so that a replayed code revokes it), with synchronous=FULL. Not compared yet: refreshes/s.',
+      "Code exchanges: every request redeems a fresh code (PKCE S256) for an ES256 JWT access token; Gatehouse also records the token's hash under a family id kept on the code (so that a replayed code revokes it), with synchronous=FULL. Refreshes: every request presents a fresh refresh token (Gatehouse's from real code exchanges, node-oidc-provider's minted through its models) and gets a rotated refresh token and an ES256 JWT access token; Gatehouse locks the family, marks the token used, stores the new one and records the access token, durably.",
     ].join('\n');
     process.stdout.write(`\n${section}\n`);
     if ((process.env.BENCH_WRITE_DOCS ?? '1') !== '0' && !process.env.BENCH_ONLY) {

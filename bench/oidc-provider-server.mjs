@@ -37,9 +37,15 @@ const provider = new Provider(issuer, {
   clients: [
     { client_id: 'svc', client_secret: secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
     { client_id: 'web', client_secret: secret, grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['http://127.0.0.1:1/cb'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
+    { client_id: 'web-refresh', client_secret: secret, grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: ['http://127.0.0.1:1/cb'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
     { client_id: 'svc-opaque', client_secret: secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
   ],
   scopes: ['api'],
+  // Like Gatehouse: every refresh rotates the refresh token (RFC 9700 §4.14.2).
+  rotateRefreshToken: true,
+  // Like Gatehouse: a client registered for refresh_token gets refresh tokens (this also registers
+  // the grant type, which node-oidc-provider otherwise ties to the offline_access scope).
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
@@ -54,25 +60,46 @@ const provider = new Provider(issuer, {
   },
 });
 provider.on('server_error', (_ctx, err) => process.stderr.write(`oidc-provider server_error: ${err.message}\n`));
-// A side door for the benchmark only: codes minted directly through the provider's models (what its
-// interactive login and consent would store), so that code exchanges can be measured in bulk.
+// A side door for the benchmark only: codes and refresh tokens minted directly through the
+// provider's models (what its interactive login, consent and code exchange would store), so that
+// code exchanges and refreshes can be measured in bulk.
 const callback = provider.callback();
+const mint = {
+  async codes(n, u) {
+    const client = await provider.Client.find('web');
+    const challenge = u.searchParams.get('challenge');
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const grantId = await newGrant('web');
+      const code = new provider.AuthorizationCode({ accountId: 'alice', client, grantId, redirectUri: 'http://127.0.0.1:1/cb', scope: 'api', resource: RESOURCE, codeChallenge: challenge, codeChallengeMethod: 'S256', authTime: Math.floor(Date.now() / 1000) });
+      out.push(await code.save());
+    }
+    return out;
+  },
+  async 'refresh-tokens'(n) {
+    const client = await provider.Client.find('web-refresh');
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const grantId = await newGrant('web-refresh');
+      const now = Math.floor(Date.now() / 1000);
+      const token = new provider.RefreshToken({ accountId: 'alice', client, grantId, scope: 'api', resource: RESOURCE, gty: 'authorization_code', iiat: now, authTime: now, rotations: 0 });
+      out.push(await token.save());
+    }
+    return out;
+  },
+};
+async function newGrant(clientId) {
+  const grant = new provider.Grant({ accountId: 'alice', clientId });
+  grant.addResourceScope(RESOURCE, 'api');
+  return grant.save();
+}
 server.on('request', async (req, res) => {
-  if (!req.url.startsWith('/__bench/codes')) return callback(req, res);
   const u = new URL(req.url, issuer);
-  const n = Number(u.searchParams.get('n'));
-  const challenge = u.searchParams.get('challenge');
-  const client = await provider.Client.find('web');
-  const codes = [];
-  for (let i = 0; i < n; i++) {
-    const grant = new provider.Grant({ accountId: 'alice', clientId: 'web' });
-    grant.addResourceScope(RESOURCE, 'api');
-    const grantId = await grant.save();
-    const code = new provider.AuthorizationCode({ accountId: 'alice', client, grantId, redirectUri: 'http://127.0.0.1:1/cb', scope: 'api', resource: RESOURCE, codeChallenge: challenge, codeChallengeMethod: 'S256', authTime: Math.floor(Date.now() / 1000) });
-    codes.push(await code.save());
-  }
+  const kind = u.pathname.startsWith('/__bench/') ? u.pathname.slice('/__bench/'.length) : undefined;
+  if (!kind || !Object.hasOwn(mint, kind)) return callback(req, res);
+  const out = await mint[kind](Number(u.searchParams.get('n')), u);
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(codes));
+  res.end(JSON.stringify(out));
 });
 process.stdout.write(`listening on ${issuer}\n`);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

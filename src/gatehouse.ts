@@ -20,6 +20,7 @@ import { parseScopeList, Scopes } from './oauth/scopes.js';
 import { Sessions } from './sessions/sessions.js';
 import { FreshCache } from './store/fresh-cache.js';
 import { AccessTokens } from './tokens/access-token.js';
+import { IdTokens } from './oidc/id-token.js';
 import { RefreshFamilies } from './tokens/refresh-families.js';
 import { Store } from './store/store.js';
 import { LoginThrottle } from './throttle/login-throttle.js';
@@ -130,6 +131,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       issuer: () => settings.issuer,
       codeTtlMs: settings.authorizationCodeTtl * 1000,
       pkceRequired: settings.pkceRequired,
+      idTokens: new IdTokens(keys, () => settings.issuer, settings.accessTokenTtl, clock),
       accessTokenRows: fresh(),
     };
     return {

@@ -16,6 +16,8 @@ export async function maintain(g: Gatehouse): Promise<void> {
   await g.store.refreshTokens.purgeExpired(now);
   await g.store.sessions.purgeExpired(now, now - g.settings.sessionIdleTtl * 1000);
   await g.store.accessTokens.purgeExpired(now);
+  // A session lives at most GATEHOUSE_SESSION_ABSOLUTE_TTL: its record of signed-in clients no longer.
+  await g.store.sessionClients.purgeOlderThan(now - g.settings.sessionAbsoluteTtl * 1000);
   // Used codes are kept a day past expiry, so that a late replay still revokes what they issued.
   await g.store.authorizationCodes.purgeExpired(now - 86_400_000);
 }

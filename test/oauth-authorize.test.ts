@@ -116,7 +116,7 @@ describeEachEngine('authorization endpoint', (engine) => {
   it('metadata lists the authorization endpoint, code and token, S256 only, iss support (AZ-24)', async () => {
     const m = (await request(`${s.url}/.well-known/oauth-authorization-server`)).json();
     expect(m.authorization_endpoint).toBe(`${iss()}/oauth/authorize`);
-    expect([...m.response_types_supported].sort()).toEqual(['code', 'token']);
+    expect([...m.response_types_supported].sort()).toEqual(['code', 'code id_token', 'code id_token token', 'code token', 'id_token', 'id_token token', 'token']);
     expect(m.code_challenge_methods_supported).toEqual(['S256']);
     expect(m.authorization_response_iss_parameter_supported).toBe(true);
     expect(m.grant_types_supported).toContain('authorization_code');
@@ -497,8 +497,10 @@ describeEachEngine('authorization endpoint', (engine) => {
       const base = codeParams(c.id);
       const cases: Array<[string, Record<string, string> | string[][], string]> = [
         ['response_type missing', { ...base, response_type: '' }, 'invalid_request'],
-        ['response_type=id_token', { ...base, response_type: 'id_token' }, 'unsupported_response_type'],
-        ['response_type=code token', { ...base, response_type: 'code token' }, 'unsupported_response_type'],
+        ['response_type=device', { ...base, response_type: 'device' }, 'unsupported_response_type'],
+        ['response_type=id_token for a code-only client', { ...base, response_type: 'id_token', scope: 'openid', nonce: 'n' }, 'unauthorized_client'],
+        ['response_type=code token for a code-only client', { ...base, response_type: 'code token' }, 'unauthorized_client'],
+        ['response_type=code code', { ...base, response_type: 'code code' }, 'unsupported_response_type'],
         ['response_type=token without implicit', { ...base, response_type: 'token' }, 'unauthorized_client'],
         ['no code_challenge', (({ code_challenge: _a, code_challenge_method: _b, ...rest }) => rest)(base), 'invalid_request'],
         ['method omitted', (({ code_challenge_method: _b, ...rest }) => rest)(base), 'invalid_request'],

@@ -104,7 +104,7 @@ describeEachEngine('oauth token side', (engine) => {
         expect(m.grant_types_supported).toContain('authorization_code');
         expect(m.code_challenge_methods_supported).toEqual(['S256']);
       }
-      expect(m.scopes_supported).toEqual(['api', 'other']);
+      expect(m.scopes_supported).toEqual(['api', 'other', 'openid', 'profile', 'email']);
       expect(m.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
       expect(m.introspection_endpoint_auth_methods_supported).not.toContain('none');
       const jwks = await t(request(m.jwks_uri));

@@ -16,7 +16,7 @@ function userRow(username: string): UserRow {
   const now = Date.now();
   return {
     id: randomUUID(), username, username_key: username.toLowerCase(), email: null, display_name: null,
-    password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', disabled: 0, created_at: now, updated_at: now,
+    password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', disabled: 0, created_at: now, updated_at: now, email_verified: 0,
   };
 }
 
@@ -51,7 +51,7 @@ describeEachEngine('store', (engine) => {
 
   it('applies each migration once; a second migrate applies nothing', async () => {
     expect(store.engine).toBe(engine);
-    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth']);
+    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc']);
     expect(await store.migrate()).toEqual([]);
     second = await Store.open(db.url);
     expect(await second.migrate()).toEqual([]);
@@ -60,7 +60,7 @@ describeEachEngine('store', (engine) => {
     const other = await createTestDatabase(engine);
     const otherStore = await Store.open(other.url);
     try {
-      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth']);
+      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc']);
       expect(await otherStore.migrate()).toEqual([]);
     } finally {
       await otherStore.close();

@@ -61,6 +61,8 @@ export interface NewUser {
   username: string;
   password?: string | undefined;
   email?: string | undefined;
+  /** The address is known to be the user's (OIDC email_verified). */
+  emailVerified?: boolean | undefined;
   displayName?: string | undefined;
 }
 
@@ -94,6 +96,7 @@ export class Accounts {
       disabled: 0,
       created_at: now,
       updated_at: now,
+      email_verified: input.emailVerified === true && email !== null ? 1 : 0,
     };
     await this.store.transaction(async (tx) => {
       await tx.users.create(row);

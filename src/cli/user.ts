@@ -13,6 +13,7 @@ export const USER_FLAGS: Record<string, FlagKind> = {
   password: 'string',
   'password-stdin': 'bool',
   email: 'string',
+  'email-verified': 'bool',
   name: 'string',
   json: 'bool',
 };
@@ -37,7 +38,7 @@ export async function userCommand(settings: Settings, args: string[], flags: Rec
     const a = g.accounts;
     switch (action) {
       case 'add': {
-        const user = await a.create({ username: username!, password, email: str(flags.email), displayName: str(flags.name) });
+        const user = await a.create({ username: username!, password, email: str(flags.email), emailVerified: flags['email-verified'] === true, displayName: str(flags.name) });
         io.out(`added user ${user.username} (${user.id})${password === undefined ? ' without a password: set one with gatehouse user passwd' : ''}\n`);
         break;
       }

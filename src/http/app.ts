@@ -11,6 +11,7 @@ import { acceptForms } from './form-body.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { jwtLoginRoutes } from './routes/jwt-login.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { serviceRoutes } from './routes/service.js';
 
@@ -73,6 +74,7 @@ export async function buildApp(g: Gatehouse): Promise<FastifyInstance> {
   jwtLoginRoutes(app, g);
   sessionRoutes(app, g);
   oauthRoutes(app, g, { authorizationEndpoint: true });
+  oidcRoutes(app, g);
   await digestRoutes(app, g);
   return app;
 }

@@ -22,6 +22,8 @@ export interface Client {
   responseTypes: string[];
   redirectUris: string[];
   postLogoutRedirectUris: string[];
+  /** OIDC Back-Channel Logout 1.0: where logout tokens are POSTed. */
+  backchannelLogoutUri: string | null;
   scope: string[];
   accessTokenTtl: number | null;
   refreshTokenTtl: number | null;
@@ -37,6 +39,7 @@ export interface NewClient {
   grantTypes: string[];
   redirectUris?: string[] | undefined;
   postLogoutRedirectUris?: string[] | undefined;
+  backchannelLogoutUri?: string | undefined;
   scope?: string | undefined;
   accessTokenTtl?: number | undefined;
   refreshTokenTtl?: number | undefined;
@@ -59,9 +62,10 @@ export function toClient(row: ClientRow): Client {
     name: row.name,
     type: row.type === 'public' ? 'public' : 'confidential',
     grantTypes: list(row.grant_types) as GrantType[],
-    responseTypes: list(row.response_types),
+    responseTypes: responseTypesFor(list(row.grant_types)),
     redirectUris: list(row.redirect_uris),
     postLogoutRedirectUris: list(row.post_logout_redirect_uris),
+    backchannelLogoutUri: row.backchannel_logout_uri,
     scope: row.scope.split(' ').filter(Boolean),
     accessTokenTtl: row.access_token_ttl,
     refreshTokenTtl: row.refresh_token_ttl,
@@ -69,6 +73,18 @@ export function toClient(row: ClientRow): Client {
     tokenFormat: row.token_format === 'opaque' ? 'opaque' : 'jwt',
     createdAt: new Date(row.created_at).toISOString(),
   };
+}
+
+/** The response types a client's grants allow (OAuth 2.0 Multiple Response Type Encoding, OIDC
+ * Core §3): code; with implicit, the front-channel tokens; with both, the hybrid ones. */
+export function responseTypesFor(grants: string[]): string[] {
+  const code = grants.includes('authorization_code');
+  const implicit = grants.includes('implicit');
+  return [
+    ...(code ? ['code'] : []),
+    ...(implicit ? ['token', 'id_token', 'id_token token'] : []),
+    ...(code && implicit ? ['code id_token', 'code token', 'code id_token token'] : []),
+  ];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -93,6 +109,14 @@ export function checkRedirectUri(uri: string): string {
   }
   if (/^[a-z][a-z0-9+-]*\.[a-z0-9+.-]+:$/i.test(u.protocol)) return uri;
   throw new InvalidClientRegistration(`redirect URI "${uri}" has an unsupported scheme`);
+}
+
+/** OIDC Back-Channel Logout 1.0 §2.2: an absolute https URI (http on loopback), no fragment; the
+ * server POSTs to it, so private-use schemes make no sense. */
+export function checkBackchannelUri(uri: string): string {
+  const ok = checkRedirectUri(uri);
+  if (!/^https?:/.test(ok)) throw new InvalidClientRegistration(`back-channel logout URI "${uri}" must be https (or http on a loopback host)`);
+  return ok;
 }
 
 /** RFC 6749 §3.1.2.3: simple string comparison, except that a loopback IP redirect URI matches on any
@@ -131,7 +155,8 @@ export class Clients {
     if (interactive && redirectUris.length === 0) throw new InvalidClientRegistration('authorization_code and implicit need at least one --redirect-uri');
     const scope = input.scope === undefined ? this.scopes.names() : input.scope.split(' ').filter(Boolean);
     for (const s of scope) if (!this.scopes.get(s)) throw new InvalidClientRegistration(`unknown scope "${s}"; configured: ${this.scopes.names().join(' ')}`);
-    const responseTypes = [...(grants.includes('authorization_code') ? ['code'] : []), ...(grants.includes('implicit') ? ['token'] : [])];
+    const responseTypes = responseTypesFor(grants);
+    const backchannel = input.backchannelLogoutUri === undefined ? null : checkBackchannelUri(input.backchannelLogoutUri);
     const warnings = grants.filter((g) => LEGACY_GRANTS.includes(g as GrantType)).map((g) =>
       g === 'implicit'
         ? 'implicit (response_type=token) is enabled for this client: RFC 9700 §2.1.2 says not to use it (tokens in URLs leak through history and referrers); prefer authorization_code with PKCE'
@@ -155,6 +180,7 @@ export class Clients {
       token_format: input.tokenFormat ?? 'jwt',
       created_at: now,
       updated_at: now,
+      backchannel_logout_uri: backchannel,
     };
     await this.store.clients.create(row);
     return { client: toClient(row), secret, warnings };

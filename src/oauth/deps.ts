@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { AccessTokens } from '../tokens/access-token.js';
 import type { RefreshFamilies } from '../tokens/refresh-families.js';
 import { errorReply, type Reply } from '../schemes/http-auth/replies.js';
+import type { IdTokens } from '../oidc/id-token.js';
 import type { Clients } from './clients.js';
 import { splitScope, type Scopes } from './scopes.js';
 
@@ -22,6 +23,7 @@ export interface OAuthDeps {
   issuer: () => string;
   codeTtlMs: number;
   pkceRequired: boolean;
+  idTokens: IdTokens;
   /** Access-token rows by hash, served while no revocation has happened since (change feed). */
   accessTokenRows: FreshCache<AccessTokenRow | undefined>;
 }
@@ -31,11 +33,12 @@ export function findAccessToken(deps: OAuthDeps, hash: string): Promise<AccessTo
   return deps.accessTokenRows.get(hash, ACCESS_TOKENS_CHANGED, () => deps.store.accessTokens.find(hash));
 }
 
-/** RFC 6749 §3.3: the scope to grant. Omitted: everything the client may have. Asking for a scope
+/** RFC 6749 §3.3: the scope to grant. Omitted: every resource scope the client may have (the
+ * OpenID Connect scopes are asked for by name, never implied). Asking for a scope
  * the client may not have, or one that does not exist, is invalid_scope; so is a set of scopes
  * spanning two resources (every token has one audience). */
 export function grantScope(requested: string | undefined, allowed: string[], scopes: Scopes): { names: string[]; audience: string } | { reply: Reply } {
-  const names = requested === undefined ? allowed : splitScope(requested);
+  const names = requested === undefined ? allowed.filter((n) => !scopes.get(n)?.oidc) : splitScope(requested);
   if (!names) return { reply: errorReply(400, 'invalid_scope', 'The scope parameter is malformed.') };
   const refused = names.filter((n) => !allowed.includes(n) || !scopes.get(n));
   if (refused.length) return { reply: errorReply(400, 'invalid_scope', `Scope not allowed for this client: ${refused.join(' ')}.`) };

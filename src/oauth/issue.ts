@@ -21,6 +21,8 @@ export interface Grant {
   refresh: { token: string; familyId: string } | boolean | 'record';
   /** The id for a new family or record (else a random one). */
   familyId?: string;
+  /** The login session (OIDC sid) behind the grant, kept on a new family for refreshed ID tokens. */
+  sid?: string | null;
 }
 
 /** An access token made before any transaction: signing is the slow part, and a transaction waits
@@ -54,7 +56,7 @@ export async function mintAccessToken(grant: Omit<Grant, 'refresh'>, deps: OAuth
 
 /** Write what a grant issues, in `tx`: the refresh family (new, or the one being rotated) and the
  * access token's row. Returns the token response. */
-export async function recordGrant(grant: Grant, access: MintedAccess, deps: OAuthDeps, tx: Repos): Promise<{ reply: Reply; familyId: string | undefined }> {
+export async function recordGrant(grant: Grant, access: MintedAccess, deps: OAuthDeps, tx: Repos, idToken?: string): Promise<{ reply: Reply; familyId: string | undefined }> {
   const { client } = grant;
   const scope = grant.scope.join(' ');
   let refresh: { token: string; familyId: string } | undefined;
@@ -70,13 +72,14 @@ export async function recordGrant(grant: Grant, access: MintedAccess, deps: OAut
         audience: grant.audience,
         absoluteMs: client.refresh_token_ttl === null ? undefined : client.refresh_token_ttl * 1000,
         id: grant.familyId,
+        sid: grant.sid,
       },
       tx,
     );
   } else if (typeof grant.refresh === 'object') refresh = grant.refresh;
   familyId ??= refresh?.familyId;
   if (access.opaque || familyId) await tx.accessTokens.create({ ...access.row, family_id: familyId ?? null });
-  return { reply: tokenResponse(access, refresh?.token, scope), familyId };
+  return { reply: tokenResponse(access, refresh?.token, scope, idToken), familyId };
 }
 
 /** Mint, then record in one transaction (none when there is nothing to write). */

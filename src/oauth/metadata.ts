@@ -17,7 +17,7 @@ export function authorizationServerMetadata(deps: OAuthDeps, options: MetadataOp
     ...(options.authorizationEndpoint
       ? {
           authorization_endpoint: `${iss}/oauth/authorize`,
-          response_types_supported: ['code', 'token'],
+          response_types_supported: ['code', 'token', 'id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token'],
           response_modes_supported: ['query', 'fragment', 'form_post'],
           code_challenge_methods_supported: ['S256'],
           authorization_response_iss_parameter_supported: true,

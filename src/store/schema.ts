@@ -10,6 +10,8 @@ export interface UsersTable {
   disabled: number;
   created_at: number;
   updated_at: number;
+  /** 0/1: the address was verified by whoever created the account (OIDC email_verified). */
+  email_verified: number;
 }
 
 /** H(A1) per user, realm and base algorithm, sealed with the server key (password-equivalent). */
@@ -67,6 +69,8 @@ export interface RefreshFamiliesTable {
   revoked_at: number | null;
   revoked_reason: string | null;
   audience: string | null;
+  /** The session (OIDC sid) the family was started from, if any. */
+  sid: string | null;
 }
 
 export interface ClientsTable {
@@ -85,6 +89,7 @@ export interface ClientsTable {
   token_format: string;
   created_at: number;
   updated_at: number;
+  backchannel_logout_uri: string | null;
 }
 
 export interface AuthorizationCodesTable {
@@ -100,6 +105,7 @@ export interface AuthorizationCodesTable {
   expires_at: number;
   used_at: number | null;
   family_id: string | null;
+  sid: string | null;
 }
 
 export interface ConsentsTable {
@@ -141,6 +147,14 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+/** OIDC: the clients a session (by sid) signed in to, told of its logout (back-channel). */
+export interface SessionClientsTable {
+  sid: string;
+  client_id: string;
+  user_id: string;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   digest_credentials: DigestCredentialsTable;
@@ -155,4 +169,5 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   consents: ConsentsTable;
   access_tokens: AccessTokensTable;
+  session_clients: SessionClientsTable;
 }

@@ -13,6 +13,7 @@ import { ConsentsRepo } from './consents.js';
 import { MetaRepo } from './meta.js';
 import { RefreshTokensRepo } from './refresh-tokens.js';
 import { SessionsRepo } from './sessions.js';
+import { SessionClientsRepo } from './session-clients.js';
 import { SigningKeysRepo } from './signing-keys.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -37,6 +38,7 @@ export class Repos implements Changes {
   readonly authorizationCodes: AuthorizationCodesRepo;
   readonly consents: ConsentsRepo;
   readonly accessTokens: AccessTokensRepo;
+  readonly sessionClients: SessionClientsRepo;
 
   /** Inside a transaction, local bumps wait for the commit (`deferred`), so that no reader can
    * cache what the transaction had not yet committed under a token that will not change again. */
@@ -59,6 +61,7 @@ export class Repos implements Changes {
     this.clients = new ClientsRepo(db, this);
     this.authorizationCodes = new AuthorizationCodesRepo(db);
     this.consents = new ConsentsRepo(db);
+    this.sessionClients = new SessionClientsRepo(db);
   }
 
   async changed(account?: string): Promise<void> {

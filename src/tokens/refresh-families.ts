@@ -39,6 +39,8 @@ export interface NewFamily {
   absoluteMs?: number | undefined;
   /** The family's id, when the caller has already recorded it (an authorization code). */
   id?: string | undefined;
+  /** The login session (OIDC sid) behind the grant, if any. */
+  sid?: string | null | undefined;
 }
 
 export function scopeIncludes(granted: string, requested: string): boolean {
@@ -63,6 +65,7 @@ export class RefreshFamilies {
       revoked_at: null,
       revoked_reason: null,
       audience: input.audience ?? null,
+      sid: input.sid ?? null,
     };
     const token = randomToken();
     const row = this.tokenRow(token, family, 0, now);

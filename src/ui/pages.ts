@@ -28,7 +28,7 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
 <form method="post" action="${AUTHORIZE_PATH}">
 ${hiddenFields({ ...fields, gatehouse_action: 'login', csrf_token: csrf })}
 <label for="username">Username</label>
-<input type="text" id="username" name="username" autocomplete="username" required autofocus>
+<input type="text" id="username" name="username" autocomplete="username" required autofocus${fields.login_hint ? ` value="${escapeHtml(fields.login_hint)}"` : ''}>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
@@ -53,4 +53,30 @@ ${hiddenFields({ ...fields, gatehouse_action: 'consent', csrf_token: csrf })}
 </form>`,
     { headers, formAction: formAction(fields) },
   );
+}
+
+export const END_SESSION_PATH = '/oidc/logout';
+
+/** RP-Initiated Logout: the confirmation (no logout is forced on a user by a link). */
+export function logoutPage(username: string, fields: Record<string, string>, csrf: string): Reply {
+  const redirect = fields.post_logout_redirect_uri;
+  return page(
+    'Sign out?',
+    `<h1>Sign out?</h1>
+<p>You are signed in as <strong>${escapeHtml(username)}</strong>. An application asks to sign you out.</p>
+<form method="post" action="${END_SESSION_PATH}">
+${hiddenFields({ ...fields, csrf_token: csrf })}
+<button type="submit" name="gatehouse_action" value="logout">Sign out</button>
+<button type="submit" name="gatehouse_action" value="stay">Stay signed in</button>
+</form>`,
+    { formAction: redirect ? formAction({ redirect_uri: redirect }) : [] },
+  );
+}
+
+export function messagePage(title: string, text: string, headers: Record<string, string | string[]> = {}): Reply {
+  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(text)}</p>`, { headers });
+}
+
+export function signedOutPage(headers: Record<string, string | string[]> = {}): Reply {
+  return messagePage('Signed out', 'You are signed out. You can close this window.', headers);
 }

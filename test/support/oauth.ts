@@ -63,7 +63,7 @@ export async function insertCode(s: Pick<TestServer, 'g'>, o: CodeOptions): Prom
     created_at: now,
     expires_at: now + (o.ttlMs ?? 60_000),
     used_at: null,
-    family_id: null,
+    family_id: null, sid: null,
   });
   return code;
 }

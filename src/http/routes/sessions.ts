@@ -1,11 +1,15 @@
 // Cookie sessions: POST /session/login, POST /session/logout, GET /api/session/resources.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gatehouse } from '../../gatehouse.js';
+import { notifyLogout } from '../../oidc/logout/backchannel.js';
 import { sessionLogin } from '../../sessions/login.js';
 import { sessionLogout } from '../../sessions/logout.js';
 import type { SessionDeps, SessionRequest } from '../../sessions/request.js';
 import { sessionResource } from '../../sessions/resource.js';
 import { send, toAuthRequest } from '../auth-request.js';
+
+/** How long a logout waits for each client's back-channel endpoint. */
+const BACKCHANNEL_TIMEOUT_MS = 2000;
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -13,7 +17,10 @@ function header(req: FastifyRequest, name: string): string | undefined {
 }
 
 export function sessionDeps(g: Gatehouse): SessionDeps {
-  return { sessions: g.sessions, accounts: g.accounts, absoluteTtlSeconds: g.settings.sessionAbsoluteTtl, realm: g.settings.basicRealm };
+  return {
+    sessions: g.sessions, accounts: g.accounts, absoluteTtlSeconds: g.settings.sessionAbsoluteTtl, realm: g.settings.basicRealm,
+    onLogout: (hash) => notifyLogout(hash, { store: g.store, clients: g.clients, idTokens: g.oauth.idTokens, timeoutMs: BACKCHANNEL_TIMEOUT_MS }),
+  };
 }
 
 export function toSessionRequest(req: FastifyRequest, g: Gatehouse): SessionRequest {

@@ -1,6 +1,7 @@
 // The authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.2.1), as a pipeline of checks:
 //   client → redirect_uri (both: error page, no redirect) → repeated parameters → response_type
-//   and mode → PKCE → scope → login (cookie session) → consent → code or token.
+//   and mode → PKCE → scope → prompt, max_age, id_token_hint → login (cookie session) → consent →
+//   code, token and/or ID token.
 // The pages post back here with the request's parameters as hidden fields, and every step runs all
 // checks again: no interaction state is kept on the server, so any instance can take any step.
 // CSRF: the login form's token is bound to a pre-login cookie, the consent form's to the session
@@ -12,6 +13,7 @@ import { sessionCookie } from '../../sessions/cookie.js';
 import { crossSite, sessionId, type SessionDeps, type SessionRequest } from '../../sessions/request.js';
 import { parse, serialize } from 'cookie';
 import { errorPage, consentPage, loginPage } from '../../ui/pages.js';
+import { sidOf } from '../../oidc/sid.js';
 import { toClient } from '../clients.js';
 import { grantScope, type OAuthDeps } from '../deps.js';
 import { checkClient } from './check-client.js';
@@ -51,7 +53,7 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
   const to: Destination = { redirectUri: r.redirectUri, mode: rt.mode, state: params.state, iss: deps.issuer() };
   if (repeated.length) return respondError(to, 'invalid_request', `Parameters sent more than once: ${[...new Set(repeated)].join(', ')}.`);
   if ('error' in rt) return respondError(to, rt.error, rt.description);
-  if (rt.responseType === 'code') {
+  if (rt.responseType.code) {
     const pkce = checkPkce(params, client, deps.pkceRequired);
     if ('description' in pkce) return respondError(to, 'invalid_request', pkce.description);
   }
@@ -59,6 +61,18 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
   if ('reply' in scope) return respondError(to, 'invalid_scope', String((scope.reply.body as { error_description: string }).error_description));
   const prompt = new Set((params.prompt ?? '').split(' ').filter(Boolean));
   if (prompt.has('none') && prompt.size > 1) return respondError(to, 'invalid_request', 'prompt=none cannot be combined with other values.');
+  // OIDC Core §3.1.2.1: max_age (seconds since the user last signed in) and id_token_hint (who the
+  // client expects): a session that is too old, or someone else's, needs a fresh login.
+  if (params.max_age !== undefined && !/^\d{1,9}$/.test(params.max_age)) return respondError(to, 'invalid_request', 'max_age must be a whole number of seconds.');
+  const maxAgeMs = params.max_age === undefined ? undefined : Number(params.max_age) * 1000;
+  let hintSub: string | undefined;
+  if (params.id_token_hint !== undefined) {
+    try {
+      hintSub = (await deps.idTokens.verifyHint(params.id_token_hint, client.client_id)).sub;
+    } catch {
+      return respondError(to, 'invalid_request', 'id_token_hint is not an ID token this server issued to this application.');
+    }
+  }
   const fields = carried(params);
   // Our own forms come from our own pages: another site's post of one is refused before anything else.
   if (action !== undefined && crossSite(req)) return errorPage(403, 'forbidden', 'Cross-site requests are refused.');
@@ -67,6 +81,7 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
   let headers: Record<string, string | string[]> = {};
   let live = await session.sessions.find(sessionId(req));
   let sid = live ? sessionId(req) : undefined;
+  const stale = live !== undefined && ((maxAgeMs !== undefined && deps.clock.now() - live.row.auth_time > maxAgeMs) || (hintSub !== undefined && hintSub !== live.user.id));
   if (action === 'login') {
     const ic = interactionCookie(req);
     if (ic.setCookie || !session.sessions.checkBound('login', ic.value, req.form?.csrf_token)) return errorPage(403, 'forbidden', 'The form expired or did not come from this site. Start again from the application.');
@@ -79,7 +94,7 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
     headers = { 'set-cookie': sessionCookie(created.id, req.https, session.absoluteTtlSeconds) };
     sid = created.id;
     live = await session.sessions.find(created.id);
-  } else if (!live || (prompt.has('login') && action !== 'consent')) {
+  } else if (!live || ((prompt.has('login') || prompt.has('select_account') || stale) && action !== 'consent')) {
     if (prompt.has('none')) return respondError(to, 'login_required', 'The user is not signed in.');
     // No cookie is cleared here: a cross-site request (an authorization request POSTed by the client's
     // page) arrives without the SameSite=Lax cookie, and clearing it would log the user out.
@@ -106,7 +121,10 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
     }
   }
   return issueAuthorizationResponse(
-    { client, userId: user.id, authTime: live.row.auth_time, responseType: rt.responseType, scope: scope.names, audience: scope.audience, redirectUri: r.redirectUri, challenge: params.code_challenge ?? null, nonce: params.nonce },
+    {
+      client, userId: user.id, authTime: live.row.auth_time, responseType: rt.responseType, scope: scope.names, audience: scope.audience,
+      redirectUri: r.redirectUri, challenge: params.code_challenge ?? null, nonce: params.nonce, sid: sidOf(hashToken(sid)),
+    },
     to,
     deps,
     headers,

@@ -1,31 +1,40 @@
 // The successful authorization response: a code (RFC 6749 §4.1.2; stored as SHA-256, single use,
-// GATEHOUSE_AUTHORIZATION_CODE_TTL) or, for the legacy implicit grant, an access token in the
-// fragment (§4.2.2; never a refresh token).
+// GATEHOUSE_AUTHORIZATION_CODE_TTL), an access token (implicit, §4.2.2; never a refresh token), an
+// ID token (OIDC Core §3.2.2.5, with at_hash and c_hash for what travels with it, §3.3.2.11), or the
+// hybrid combinations. A session that obtains an ID token, or a code for one, is recorded as signed
+// in to the client (back-channel logout tells the client when it ends).
 import { hashToken, randomToken } from '../../crypto/tokens.js';
 import type { Reply } from '../../schemes/http-auth/replies.js';
 import type { ClientRow } from '../../store/clients.js';
+import { userClaims } from '../../oidc/claims.js';
 import type { OAuthDeps } from '../deps.js';
 import { issueTokens } from '../issue.js';
+import type { ResponseType } from './check-response-type.js';
 import { respond, type Destination } from './respond.js';
 
 export interface Approved {
   client: ClientRow;
   userId: string;
   authTime: number;
-  responseType: 'code' | 'token';
+  responseType: ResponseType;
   scope: string[];
   audience: string;
   redirectUri: string;
   challenge: string | null;
   nonce: string | undefined;
+  /** The OIDC session id of the login session. */
+  sid: string;
 }
 
 export async function issueAuthorizationResponse(a: Approved, to: Destination, deps: OAuthDeps, headers: Record<string, string | string[]> = {}): Promise<Reply> {
-  if (a.responseType === 'code') {
-    const code = randomToken();
-    const now = deps.clock.now();
+  const out: Record<string, string> = {};
+  const now = deps.clock.now();
+  const openid = a.scope.includes('openid');
+  if (openid) await deps.store.sessionClients.add({ sid: a.sid, client_id: a.client.client_id, user_id: a.userId, created_at: now });
+  if (a.responseType.code) {
+    out.code = randomToken();
     await deps.store.authorizationCodes.create({
-      code_hash: hashToken(code),
+      code_hash: hashToken(out.code),
       client_id: a.client.client_id,
       user_id: a.userId,
       redirect_uri: a.redirectUri,
@@ -37,10 +46,21 @@ export async function issueAuthorizationResponse(a: Approved, to: Destination, d
       expires_at: now + deps.codeTtlMs,
       used_at: null,
       family_id: null,
+      sid: openid ? a.sid : null,
     });
-    return respond(to, { code }, headers);
   }
-  const issued = await issueTokens({ client: a.client, userId: a.userId, scope: a.scope, audience: a.audience, authTime: a.authTime, refresh: false }, deps);
-  const body = issued.reply.body as { access_token: string; token_type: string; expires_in: number; scope?: string };
-  return respond(to, { access_token: body.access_token, token_type: body.token_type, expires_in: String(body.expires_in), ...(body.scope ? { scope: body.scope } : {}) }, headers);
+  if (a.responseType.token) {
+    const issued = await issueTokens({ client: a.client, userId: a.userId, scope: a.scope, audience: a.audience, authTime: a.authTime, refresh: false }, deps);
+    const body = issued.reply.body as { access_token: string; token_type: string; expires_in: number; scope?: string };
+    Object.assign(out, { access_token: body.access_token, token_type: body.token_type, expires_in: String(body.expires_in), ...(body.scope ? { scope: body.scope } : {}) });
+  }
+  if (a.responseType.idToken) {
+    // With no access token to call UserInfo with, the claims go in the ID token (OIDC Core §5.4).
+    const user = a.responseType.name === 'id_token' ? await deps.store.users.findById(a.userId) : undefined;
+    out.id_token = await deps.idTokens.issue({
+      clientId: a.client.client_id, userId: a.userId, authTime: a.authTime, nonce: a.nonce, sid: a.sid,
+      accessToken: out.access_token, code: out.code, claims: user ? userClaims(user, a.scope) : undefined,
+    });
+  }
+  return respond(to, out, headers);
 }

@@ -1,9 +1,13 @@
-// The authorization request (RFC 6749 §4.1.1, §4.2.1, RFC 7636 §4.3): the parameters we read, taken
+// The authorization request (RFC 6749 §4.1.1, §4.2.1, RFC 7636 §4.3, OIDC Core §3.1.2.1): the parameters we read, taken
 // from the query (GET) or the form (POST). A parameter sent twice is refused (§3.1); unknown ones
 // are ignored.
 import { createHash } from 'node:crypto';
 
-export const AUTHORIZE_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt'] as const;
+export const AUTHORIZE_PARAMS = [
+  'client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'code_challenge', 'code_challenge_method',
+  // OpenID Connect Core §3.1.2.1 (display, ui_locales, acr_values, claims_locales: accepted and ignored)
+  'nonce', 'prompt', 'max_age', 'id_token_hint', 'login_hint',
+] as const;
 export type AuthorizeParam = (typeof AUTHORIZE_PARAMS)[number];
 export type AuthorizeParams = Partial<Record<AuthorizeParam, string>>;
 

@@ -26,13 +26,16 @@ export function respond(to: Destination, values: Record<string, string>, headers
   let location: string;
   if (to.mode === 'fragment') {
     location = `${to.redirectUri.split('#')[0]}#${new URLSearchParams(params).toString()}`;
-  } else {
-    // RFC 6749 §3.1.2: the registered query component is kept exactly; ours is appended.
-    const [base, existing] = to.redirectUri.split('#')[0]!.split(/\?(.*)/s, 2) as [string, string | undefined];
-    const added = new URLSearchParams(params).toString();
-    location = existing ? `${base}?${existing}&${added}` : `${base}?${added}`;
-  }
+  } else location = withQuery(to.redirectUri, params);
   return { status: 303, headers: { location, 'cache-control': 'no-store', ...headers }, body: '' };
+}
+
+/** RFC 6749 §3.1.2: the registered query component is kept exactly; ours is appended. */
+export function withQuery(uri: string, params: Record<string, string>): string {
+  const [base, existing] = uri.split('#')[0]!.split(/\?(.*)/s, 2) as [string, string | undefined];
+  const added = new URLSearchParams(params).toString();
+  if (!added) return uri;
+  return existing ? `${base}?${existing}&${added}` : `${base}?${added}`;
 }
 
 export function respondError(to: Destination, error: string, description: string, headers: Record<string, string | string[]> = {}): Reply {

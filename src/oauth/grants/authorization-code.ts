@@ -51,12 +51,17 @@ export async function authorizationCodeGrant(client: ClientRow, body: Record<str
     // of what it issued, so that a replay can revoke it.
     refresh: toClient(client).grantTypes.includes('refresh_token') ? true : 'record',
     familyId: randomUUID(),
+    sid: row.sid,
   };
   const access = await mintAccessToken(grant, deps);
+  // OIDC Core §3.1.3.3: scope openid adds an ID token, with the nonce of the authorization request.
+  const idToken = scope.includes('openid')
+    ? await deps.idTokens.issue({ clientId: client.client_id, userId: row.user_id, authTime: row.auth_time, nonce: row.nonce, sid: row.sid, accessToken: access.token })
+    : undefined;
   return deps.store.transaction(async (tx) => {
     if (!(await tx.authorizationCodes.redeem(hash, deps.clock.now(), grant.familyId!))) return replay(tx);
     const user = await tx.users.findById(row.user_id);
     if (!user || user.disabled === 1) return invalidGrant('The user of this code can no longer sign in.');
-    return (await recordGrant(grant, access, deps, tx)).reply;
+    return (await recordGrant(grant, access, deps, tx, idToken)).reply;
   });
 }

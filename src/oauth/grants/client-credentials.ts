@@ -10,5 +10,6 @@ export async function clientCredentialsGrant(client: ClientRow, body: Record<str
   if (client.type !== 'confidential') return errorReply(400, 'unauthorized_client', 'Only confidential clients may use client_credentials.');
   const scope = grantScope(body.scope, toClient(client).scope, deps.scopes);
   if ('reply' in scope) return scope.reply;
+  if (scope.names.some((n) => deps.scopes.get(n)?.oidc)) return errorReply(400, 'invalid_scope', 'OpenID Connect scopes need a user: client_credentials has none.');
   return (await issueTokens({ client, userId: undefined, scope: scope.names, audience: scope.audience, authTime: undefined, refresh: false }, deps)).reply;
 }

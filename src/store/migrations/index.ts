@@ -4,11 +4,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-tokens-and-sessions.js';
 import * as m003 from './003-oauth.js';
+import * as m004 from './004-oidc.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': m001,
   '002-tokens-and-sessions': m002,
   '003-oauth': m003,
+  '004-oidc': m004,
 };
 
 export const migrationProvider: MigrationProvider = {
