@@ -95,7 +95,7 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
     sid = created.id;
     live = await session.sessions.find(created.id);
   } else if (!live || ((prompt.has('login') || prompt.has('select_account') || stale) && action !== 'consent')) {
-    if (prompt.has('none')) return respondError(to, 'login_required', 'The user is not signed in.');
+    if (prompt.has('none')) return respondError(to, 'login_required', live ? 'A fresh sign-in is needed (max_age, or id_token_hint names another user).' : 'The user is not signed in.');
     // No cookie is cleared here: a cross-site request (an authorization request POSTed by the client's
     // page) arrives without the SameSite=Lax cookie, and clearing it would log the user out.
     const ic = interactionCookie(req);
