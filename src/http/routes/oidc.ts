@@ -7,6 +7,7 @@ import { endSessionEndpoint } from '../../oidc/logout/end-session.js';
 import { userinfoEndpoint } from '../../oidc/userinfo.js';
 import { END_SESSION_PATH } from '../../ui/pages.js';
 import { send, toAuthRequest } from '../auth-request.js';
+import { allowAnyOrigin } from '../cors.js';
 import { BEARER_REALM } from './jwt-login.js';
 import { sessionDeps, toSessionRequest } from './sessions.js';
 
@@ -14,6 +15,8 @@ const isForm = (req: FastifyRequest) => /^application\/x-www-form-urlencoded\s*(
 const formOf = (req: FastifyRequest) => (req.method === 'POST' && isForm(req) ? ((req.body as Record<string, string> | undefined) ?? {}) : undefined);
 
 export function oidcRoutes(app: FastifyInstance, g: Gatehouse): void {
+  allowAnyOrigin(app, '/.well-known/openid-configuration', ['GET']);
+  allowAnyOrigin(app, USERINFO_PATH, ['GET', 'POST']);
   app.get('/.well-known/openid-configuration', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(openidConfiguration(g.oauth)));
   const userinfo = async (req: FastifyRequest) => userinfoEndpoint({ ...toAuthRequest(req, g.settings.allowInsecureHttp), form: formOf(req) }, g.oauth, BEARER_REALM);
   app.get(USERINFO_PATH, async (req, reply) => send(reply, await userinfo(req)));
