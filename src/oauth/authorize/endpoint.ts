@@ -21,7 +21,7 @@ import { checkPkce } from './check-pkce.js';
 import { checkRedirectUri } from './check-redirect-uri.js';
 import { checkResponseType } from './check-response-type.js';
 import { issueAuthorizationResponse } from './issue-response.js';
-import { carried, fromForm, parseAuthorizeQuery, requestDigest } from './request.js';
+import { carried, fromForm, parseAuthorizeQuery, REFUSED_PARAMS, requestDigest } from './request.js';
 import { respondError, type Destination } from './respond.js';
 
 export interface AuthorizeRequest extends SessionRequest {
@@ -41,7 +41,7 @@ function interactionCookie(req: AuthorizeRequest): { value: string; setCookie?: 
 }
 
 export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, session: SessionDeps): Promise<Reply> {
-  const { params, repeated } = req.method === 'POST' && req.form ? fromForm(req.form) : parseAuthorizeQuery(req.query);
+  const { params, repeated, refused } = req.method === 'POST' && req.form ? fromForm(req.form) : parseAuthorizeQuery(req.query);
   const action = req.method === 'POST' ? req.form?.gatehouse_action : undefined;
   if (repeated.includes('client_id') || repeated.includes('redirect_uri')) return errorPage(400, 'invalid_request', 'client_id or redirect_uri is sent more than once.');
   const c = await checkClient(params, deps.clients);
@@ -53,6 +53,7 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
   const to: Destination = { redirectUri: r.redirectUri, mode: rt.mode, state: params.state, iss: deps.issuer() };
   if (repeated.length) return respondError(to, 'invalid_request', `Parameters sent more than once: ${[...new Set(repeated)].join(', ')}.`);
   if ('error' in rt) return respondError(to, rt.error, rt.description);
+  if (refused.length) return respondError(to, REFUSED_PARAMS[refused[0]!]!, `The ${refused[0]} parameter is not supported here.`);
   if (rt.responseType.code) {
     const pkce = checkPkce(params, client, deps.pkceRequired);
     if ('description' in pkce) return respondError(to, 'invalid_request', pkce.description);

@@ -11,10 +11,20 @@ export const AUTHORIZE_PARAMS = [
 export type AuthorizeParam = (typeof AUTHORIZE_PARAMS)[number];
 export type AuthorizeParams = Partial<Record<AuthorizeParam, string>>;
 
+/** OIDC Core §6: request objects and dynamic registration are not supported; asked for, they get
+ * their own errors (§3.1.2.6) rather than being silently ignored. */
+export const REFUSED_PARAMS: Record<string, string> = {
+  request: 'request_not_supported',
+  request_uri: 'request_uri_not_supported',
+  registration: 'registration_not_supported',
+};
+
 export interface ParsedAuthorize {
   params: AuthorizeParams;
   /** Names sent more than once. */
   repeated: string[];
+  /** Parameters of REFUSED_PARAMS that were sent. */
+  refused: string[];
 }
 
 export function parseAuthorizeQuery(query: string): ParsedAuthorize {
@@ -26,13 +36,13 @@ export function parseAuthorizeQuery(query: string): ParsedAuthorize {
     seen.add(name);
     if ((AUTHORIZE_PARAMS as readonly string[]).includes(name)) params[name as AuthorizeParam] = value;
   }
-  return { params, repeated };
+  return { params, repeated, refused: [...seen].filter((n) => Object.hasOwn(REFUSED_PARAMS, n)) };
 }
 
 export function fromForm(form: Record<string, string>): ParsedAuthorize {
   const params: AuthorizeParams = {};
   for (const name of AUTHORIZE_PARAMS) if (form[name] !== undefined) params[name] = form[name];
-  return { params, repeated: [] };
+  return { params, repeated: [], refused: Object.keys(form).filter((n) => Object.hasOwn(REFUSED_PARAMS, n)) };
 }
 
 /** The request's parameters as hidden form fields carry them from page to page. */
