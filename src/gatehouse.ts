@@ -21,6 +21,7 @@ import { Sessions } from './sessions/sessions.js';
 import { FreshCache } from './store/fresh-cache.js';
 import { AccessTokens } from './tokens/access-token.js';
 import { IdTokens } from './oidc/id-token.js';
+import { BACKCHANNEL_TIMEOUT_MS, notifyLogout, type BackchannelDeps } from './oidc/logout/backchannel.js';
 import { RefreshFamilies } from './tokens/refresh-families.js';
 import { Store } from './store/store.js';
 import { LoginThrottle } from './throttle/login-throttle.js';
@@ -42,6 +43,8 @@ export interface Gatehouse {
   sessions: Sessions;
   clients: Clients;
   oauth: OAuthDeps;
+  /** What back-channel logout needs (oidc/logout/backchannel.ts). */
+  backchannel: BackchannelDeps;
   keyOrigin: string;
   keyCreated: boolean;
   migrationsApplied: string[];
@@ -134,7 +137,10 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       idTokens: new IdTokens(keys, () => settings.issuer, settings.accessTokenTtl, clock),
       accessTokenRows: fresh(),
     };
+    const backchannel: BackchannelDeps = { store, clients, idTokens: oauth.idTokens, timeoutMs: BACKCHANNEL_TIMEOUT_MS };
+    accounts.onSessionsEnded = (hashes) => Promise.all(hashes.map((h) => notifyLogout(h, backchannel)));
     return {
+      backchannel,
       settings, store, clock, accounts, throttle, digest, box, keys, keyPolicy, accessTokens, refreshFamilies, sessions, clients, oauth,
       keyOrigin: origin,
       keyCreated: created,

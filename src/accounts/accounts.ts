@@ -67,6 +67,14 @@ export interface NewUser {
 }
 
 export class Accounts {
+  /** Told of the sessions a password change or a disable ended (OIDC back-channel logout); set by
+   * gatehouse.ts once the OIDC side exists. Failures to tell do not undo the change. */
+  onSessionsEnded: ((sessionIdHashes: string[]) => Promise<unknown>) | undefined;
+
+  private async sessionsEnded(hashes: string[]): Promise<void> {
+    if (hashes.length && this.onSessionsEnded) await this.onSessionsEnded(hashes).catch(() => {});
+  }
+
   /** Checks under way, by credential HMAC: concurrent requests with the same credentials share one. */
   private readonly inFlight = new Map<string, Promise<LoginResult>>();
 
@@ -112,23 +120,25 @@ export class Accounts {
     const now = this.clock.now();
     // A new password ends every login made with the old one: sessions and refresh families
     // (catalogue SS-06, JW-21), in the same transaction.
-    await this.store.transaction(async (tx) => {
+    const ended = await this.store.transaction(async (tx) => {
       await tx.users.setPasswordHash(row.id, hash, now);
       await tx.digestCredentials.replaceForUser(row.id, this.digest.rowsFor(row.id, row.username, pw, now));
-      await endLogins(tx, row.id, now, 'password-change');
+      return endLogins(tx, row.id, now, 'password-change');
     });
     this.cache.forgetUser(row.id);
+    await this.sessionsEnded(ended);
     await this.throttle.unlock(row.username_key);
   }
 
   async setDisabled(username: string, disabled: boolean): Promise<void> {
     const row = await this.require(username);
     const now = this.clock.now();
-    await this.store.transaction(async (tx) => {
+    const ended = await this.store.transaction(async (tx) => {
       await tx.users.setDisabled(row.id, disabled, now);
-      if (disabled) await endLogins(tx, row.id, now, 'disabled');
+      return disabled ? endLogins(tx, row.id, now, 'disabled') : [];
     });
     this.cache.forgetUser(row.id);
+    await this.sessionsEnded(ended);
   }
 
   async remove(username: string): Promise<void> {
@@ -225,9 +235,11 @@ export class Accounts {
 
 /** End a user's sessions and revoke their refresh families (catalogue SS-07, JW-21). Access tokens
  * already issued stay valid until they expire (GATEHOUSE_ACCESS_TOKEN_TTL). */
-async function endLogins(tx: Repos, userId: string, now: number, reason: string): Promise<void> {
-  await tx.sessions.removeForUser(userId);
+/** Returns the id hashes of the sessions it ended. */
+async function endLogins(tx: Repos, userId: string, now: number, reason: string): Promise<string[]> {
+  const ended = await tx.sessions.removeForUser(userId);
   await tx.refreshTokens.revokeForUser(userId, now, reason);
+  return ended;
 }
 
 function checkEmail(raw: string): string {

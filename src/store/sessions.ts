@@ -26,9 +26,11 @@ export class SessionsRepo {
     return Number(r.numDeletedRows) === 1;
   }
 
-  async removeForUser(userId: string): Promise<number> {
-    const r = await this.db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
-    return Number(r.numDeletedRows);
+  /** End every session of a user; returns their id hashes (for back-channel logout). */
+  async removeForUser(userId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('sessions').select('id_hash').where('user_id', '=', userId).execute();
+    if (rows.length) await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    return rows.map((r) => r.id_hash);
   }
 
   async countForUser(userId: string): Promise<number> {

@@ -8,9 +8,6 @@ import type { SessionDeps, SessionRequest } from '../../sessions/request.js';
 import { sessionResource } from '../../sessions/resource.js';
 import { send, toAuthRequest } from '../auth-request.js';
 
-/** How long a logout waits for each client's back-channel endpoint. */
-const BACKCHANNEL_TIMEOUT_MS = 2000;
-
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -19,7 +16,7 @@ function header(req: FastifyRequest, name: string): string | undefined {
 export function sessionDeps(g: Gatehouse): SessionDeps {
   return {
     sessions: g.sessions, accounts: g.accounts, absoluteTtlSeconds: g.settings.sessionAbsoluteTtl, realm: g.settings.basicRealm,
-    onLogout: (hash) => notifyLogout(hash, { store: g.store, clients: g.clients, idTokens: g.oauth.idTokens, timeoutMs: BACKCHANNEL_TIMEOUT_MS }),
+    onLogout: (hash) => notifyLogout(hash, g.backchannel),
   };
 }
 

@@ -7,6 +7,9 @@ import type { Store } from '../../store/store.js';
 import type { IdTokens } from '../id-token.js';
 import { sidOf } from '../sid.js';
 
+/** How long a logout waits for each client's back-channel endpoint. */
+export const BACKCHANNEL_TIMEOUT_MS = 2000;
+
 export interface BackchannelDeps {
   store: Store;
   clients: Clients;
