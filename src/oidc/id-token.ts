@@ -41,6 +41,7 @@ export class IdTokens {
   constructor(private readonly keys: KeyRing, private readonly issuer: () => string, private readonly ttlSeconds: number, private readonly clock: Clock) {}
 
   async issue(input: IdTokenInput): Promise<string> {
+    await this.keys.current();
     const key = this.keys.signing();
     const iat = Math.floor(this.clock.now() / 1000);
     const payload: JWTPayload = {
@@ -64,6 +65,7 @@ export class IdTokens {
 
   /** Back-Channel Logout 1.0 §2.4: the logout token for one client of an ended session. */
   async logoutToken(clientId: string, userId: string, sid: string): Promise<string> {
+    await this.keys.current();
     const key = this.keys.signing();
     const iat = Math.floor(this.clock.now() / 1000);
     return new SignJWT({ iss: this.issuer(), sub: userId, aud: clientId, iat, exp: iat + 120, jti: randomUUID(), sid, events: { [BACKCHANNEL_EVENT]: {} } })

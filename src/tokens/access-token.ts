@@ -81,10 +81,9 @@ export class AccessTokens {
   }
 
   async issue(input: IssueInput): Promise<{ token: string; expiresIn: number; claims: AccessTokenClaims }> {
-    // Not awaited: issuing may run inside a store transaction (code redemption), where a read on
-    // the store's own connection would wait for that transaction. Signing with keys a moment old
-    // is safe: a key is published long before it signs.
-    this.keys.current().catch(() => {});
+    // Issuing never runs inside a store transaction (grants sign before theirs: oauth/issue.ts), so
+    // the ring can catch up with a rotation or revocation first: nothing is signed by a retired key.
+    await this.keys.current();
     const key = this.keys.signing();
     const iat = Math.floor(this.clock.now() / 1000);
     const claims: AccessTokenClaims = {
