@@ -138,7 +138,11 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       accessTokenRows: fresh(),
     };
     const backchannel: BackchannelDeps = { store, clients, idTokens: oauth.idTokens, timeoutMs: BACKCHANNEL_TIMEOUT_MS };
-    accounts.onSessionsEnded = (hashes) => Promise.all(hashes.map((h) => notifyLogout(h, backchannel)));
+    // Every way a login session ends (logout, a new login replacing it, a password change, a
+    // disable) tells the clients it signed in to.
+    const sessionsEnded = (hashes: string[]) => Promise.all(hashes.map((h) => notifyLogout(h, backchannel)));
+    accounts.onSessionsEnded = sessionsEnded;
+    sessions.onEnded = sessionsEnded;
     return {
       backchannel,
       settings, store, clock, accounts, throttle, digest, box, keys, keyPolicy, accessTokens, refreshFamilies, sessions, clients, oauth,

@@ -29,7 +29,10 @@ export async function revocationEndpoint(req: TokenRequest, deps: OAuthDeps): Pr
   try {
     const claims = await deps.tokens.verifyAnyAudience(token, deps.scopes.audiences());
     if (claims.client_id === clientId) {
-      await deps.store.accessTokens.create({
+      const hash = hashToken(token);
+      // A JWT issued within a grant already has a row: mark it; otherwise record the revocation.
+      if (await deps.store.accessTokens.find(hash)) await deps.store.accessTokens.revoke(hash, now);
+      else await deps.store.accessTokens.create({
         token_hash: hashToken(token), client_id: clientId, user_id: null, scope: claims.scope ?? '', audience: claims.aud,
         family_id: null, auth_time: null, created_at: now, expires_at: claims.exp * 1000 + deps.tokens.leewayMs, revoked_at: now,
       });

@@ -23,8 +23,6 @@ export interface SessionDeps {
   accounts: Accounts;
   absoluteTtlSeconds: number;
   realm: string;
-  /** Told when a session is ended by a logout (by the hash of its id): OIDC back-channel logout. */
-  onLogout?: (sessionIdHash: string) => Promise<unknown>;
 }
 
 export function sessionId(req: SessionRequest): string | undefined {

@@ -21,6 +21,10 @@ export interface LiveSession {
 }
 
 export class Sessions {
+  /** Told of sessions ended by a login (the replaced one) or a logout, by id hash: OIDC back-channel
+   * logout (set by gatehouse.ts). A failure to tell does not undo the end. */
+  onEnded: ((sessionIdHashes: string[]) => Promise<unknown>) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly config: SessionConfig,
@@ -34,10 +38,12 @@ export class Sessions {
     const now = this.clock.now();
     const id = randomToken();
     const row: SessionRow = { id_hash: hashToken(id), user_id: userId, auth_time: now, created_at: now, last_seen_at: now, expires_at: now + this.config.absoluteMs };
-    await this.store.transaction(async (tx) => {
-      if (looksLikeToken(previous)) await tx.sessions.remove(hashToken(previous));
+    const replaced = await this.store.transaction(async (tx) => {
+      const ended = looksLikeToken(previous) && (await tx.sessions.remove(hashToken(previous)));
       await tx.sessions.create(row);
+      return ended ? hashToken(previous as string) : undefined;
     });
+    if (replaced) await this.ended([replaced]);
     return { id, row };
   }
 
@@ -62,7 +68,14 @@ export class Sessions {
 
   /** End a session; returns whether there was one. */
   async destroy(id: string | undefined): Promise<boolean> {
-    return looksLikeToken(id) ? this.store.sessions.remove(hashToken(id)) : false;
+    if (!looksLikeToken(id)) return false;
+    const removed = await this.store.sessions.remove(hashToken(id));
+    if (removed) await this.ended([hashToken(id)]);
+    return removed;
+  }
+
+  private async ended(hashes: string[]): Promise<void> {
+    await this.onEnded?.(hashes).catch(() => {});
   }
 
   /** The anti-CSRF token of a session: an HMAC of its id, so nothing more is stored. */

@@ -1,7 +1,6 @@
 // Cookie sessions: POST /session/login, POST /session/logout, GET /api/session/resources.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Gatehouse } from '../../gatehouse.js';
-import { notifyLogout } from '../../oidc/logout/backchannel.js';
 import { sessionLogin } from '../../sessions/login.js';
 import { sessionLogout } from '../../sessions/logout.js';
 import type { SessionDeps, SessionRequest } from '../../sessions/request.js';
@@ -16,7 +15,6 @@ function header(req: FastifyRequest, name: string): string | undefined {
 export function sessionDeps(g: Gatehouse): SessionDeps {
   return {
     sessions: g.sessions, accounts: g.accounts, absoluteTtlSeconds: g.settings.sessionAbsoluteTtl, realm: g.settings.basicRealm,
-    onLogout: (hash) => notifyLogout(hash, g.backchannel),
   };
 }
 

@@ -104,6 +104,8 @@ export async function authorizeEndpoint(req: AuthorizeRequest, deps: OAuthDeps, 
   }
   if (!live || !sid) return errorPage(400, 'login_required', 'The session ended. Start again from the application.');
   const user = live.user;
+  // OIDC Core §3.1.2.1: the user id_token_hint names must be the one signed in (or signing in now).
+  if (hintSub !== undefined && hintSub !== user.id) return respondError(to, 'login_required', 'The signed-in user is not the one id_token_hint names.', headers);
 
   // Consent: remembered per user, client and scope; asked again for new scopes (or prompt=consent).
   const binding = `${hashToken(sid)}:${requestDigest(params)}`;

@@ -34,14 +34,15 @@ export function parseAuthorizeQuery(query: string): ParsedAuthorize {
   for (const [name, value] of new URLSearchParams(query)) {
     if (seen.has(name)) repeated.push(name);
     seen.add(name);
-    if ((AUTHORIZE_PARAMS as readonly string[]).includes(name)) params[name as AuthorizeParam] = value;
+    // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+    if (value !== '' && (AUTHORIZE_PARAMS as readonly string[]).includes(name)) params[name as AuthorizeParam] = value;
   }
   return { params, repeated, refused: [...seen].filter((n) => Object.hasOwn(REFUSED_PARAMS, n)) };
 }
 
 export function fromForm(form: Record<string, string>): ParsedAuthorize {
   const params: AuthorizeParams = {};
-  for (const name of AUTHORIZE_PARAMS) if (form[name] !== undefined) params[name] = form[name];
+  for (const name of AUTHORIZE_PARAMS) if (form[name] !== undefined && form[name] !== '') params[name] = form[name];
   return { params, repeated: [], refused: Object.keys(form).filter((n) => Object.hasOwn(REFUSED_PARAMS, n)) };
 }
 

@@ -12,7 +12,7 @@ import { crossSite, sessionId, type SessionDeps, type SessionRequest } from '../
 import { toClient } from '../../oauth/clients.js';
 import type { OAuthDeps } from '../../oauth/deps.js';
 import { withQuery } from '../../oauth/authorize/respond.js';
-import { errorPage, logoutPage, messagePage, signedOutPage } from '../../ui/pages.js';
+import { END_SESSION_PATH, errorPage, logoutPage, messagePage, signedOutPage } from '../../ui/pages.js';
 
 export interface EndSessionRequest extends SessionRequest {
   method: 'GET' | 'POST';
@@ -57,6 +57,10 @@ export async function endSessionEndpoint(req: EndSessionRequest, deps: OAuthDeps
   }
   const action = req.method === 'POST' ? req.form?.gatehouse_action : undefined;
   if (action !== undefined && crossSite(req)) return errorPage(403, 'forbidden', 'Cross-site requests are refused.');
+  // A client's page may POST the logout request (§2); posted from another site it arrives without
+  // the SameSite=Lax session cookie. Continue as a top-level GET, which carries it, to the
+  // confirmation: nothing is ended or cleared on a request that cannot see the session.
+  if (req.method === 'POST' && action === undefined) return { status: 303, headers: { location: withQuery(END_SESSION_PATH, params), 'cache-control': 'no-store' }, body: '' };
   const id = sessionId(req);
   const live = await session.sessions.find(id);
   const done = (): Reply => {
@@ -69,6 +73,5 @@ export async function endSessionEndpoint(req: EndSessionRequest, deps: OAuthDeps
   if (!session.sessions.checkBound('logout', binding, req.form?.csrf_token)) return errorPage(403, 'forbidden', 'The sign-out form expired or did not come from this site.');
   if (action !== 'logout') return messagePage('Still signed in', 'You stayed signed in. You can close this window.');
   await session.sessions.destroy(id);
-  await session.onLogout?.(binding);
   return done();
 }
