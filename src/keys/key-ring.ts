@@ -29,10 +29,12 @@ export class KeyRing {
     return this.loading;
   }
 
-  /** Reload if the change feed says the keys changed since the last load. */
+  /** Reload if the change feed says the keys changed since the last load, or cannot say (the
+   * PostgreSQL listener is not connected: at start, or in an outage), so that no retired or revoked
+   * key is ever used because a notification was missed. */
   async current(): Promise<void> {
     const token = this.store.feed.token(KEYS_CHANGED);
-    if (token !== undefined && token !== this.loadedToken) await this.reload();
+    if (token === undefined || token !== this.loadedToken) await this.reload();
   }
 
   private async load(): Promise<void> {
