@@ -10,52 +10,16 @@
 // Gatehouse's codes come from its real authorization endpoint (a logged-in session, consent not
 // required), node-oidc-provider's from its models through a bench-only route of its server.
 // Refreshes/s: each request rotates a fresh refresh token (rotation on both sides).
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { BIN, num, ROOT, run, startServer, stopAll, writeDocsBlock } from './lib/processes.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'gatehouse.js');
-const DOCS = join(ROOT, 'docs', 'benchmarks.md');
-const num = (name, d) => Number(process.env[name] || d);
 const duration = num('BENCH_DURATION', 10);
 const warmup = num('BENCH_WARMUP', 2);
 const connections = num('BENCH_CONNECTIONS', 16);
-const children = new Set();
-process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 const log = (m) => process.stderr.write(`oauth-compare: ${m}\n`);
-
-function run(args, env, input = '') {
-  return new Promise((res, rej) => {
-    const c = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    children.add(c);
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('exit', (code) => (children.delete(c), code === 0 ? res(out) : rej(new Error(`${args.join(' ')}: ${err || out}`))));
-    c.stdin.end(input);
-  });
-}
-
-function startServer(args, env, pattern) {
-  return new Promise((res, rej) => {
-    const c = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(c);
-    let buf = '';
-    const on = (d) => {
-      buf += d;
-      const m = pattern.exec(buf);
-      if (m) res({ child: c, url: m[1] });
-    };
-    c.stdout.on('data', on);
-    c.stderr.on('data', (d) => (buf += d));
-    c.on('exit', (code) => rej(new Error(`${args[0]} exited ${code}: ${buf}`)));
-  });
-}
 
 async function post(url, auth, form) {
   const r = await fetch(url, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
@@ -160,8 +124,7 @@ async function main() {
       }
       rows.push({ scenario, target, ...result });
     }
-    // Let the servers exit on their own (a --cpu-prof profile is written at exit).
-    await Promise.all([gh, op].map(({ child }) => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')))));
+    await stopAll([gh, op]);
     const fmt = (n) => Math.round(n).toLocaleString('en-US');
     const table = ['| Scenario | Gatehouse (SQLite, durable) | node-oidc-provider (in memory) | Ratio | Target | Errors (ours / theirs) |', '|---|---:|---:|---:|---|---:|'];
     for (const r of rows) {
@@ -180,16 +143,7 @@ async function main() {
       "Code exchanges: every request redeems a fresh code (PKCE S256) for an ES256 JWT access token; Gatehouse also records the token's hash under a family id kept on the code (so that a replayed code revokes it), with synchronous=FULL. Refreshes: every request presents a fresh refresh token (Gatehouse's from real code exchanges, node-oidc-provider's minted through its models) and gets a rotated refresh token and an ES256 JWT access token; Gatehouse locks the family, marks the token used, stores the new one and records the access token, durably.",
     ].join('\n');
     process.stdout.write(`\n${section}\n`);
-    if ((process.env.BENCH_WRITE_DOCS ?? '1') !== '0' && !process.env.BENCH_ONLY) {
-      let doc = readFileSync(DOCS, 'utf8');
-      const start = '<!-- bench:start oauth -->';
-      const end = '<!-- bench:end oauth -->';
-      const block = `${start}\n${section}\n${end}`;
-      const i = doc.indexOf(start);
-      const j = doc.indexOf(end);
-      doc = i !== -1 && j > i ? doc.slice(0, i) + block + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
-      writeFileSync(DOCS, doc);
-    }
+    if (!process.env.BENCH_ONLY) writeDocsBlock('oauth', section);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
 //   node bench/oidc-provider-server.mjs   (env: SECRET; prints "listening on <url>")
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
+import { MemoryAdapter } from './lib/memory-adapter.mjs';
 import http from 'node:http';
 
 const secret = process.env.SECRET;
@@ -16,20 +17,6 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 const RESOURCE = `${issuer}/api`;
 // The development adapter is an LRU of 1000 entries: codes minted ahead of the load would be evicted.
 // This one is the same thing without the bound: plain in-memory maps.
-const stores = new Map();
-class MemoryAdapter {
-  constructor(name) {
-    if (!stores.has(name)) stores.set(name, new Map());
-    this.items = stores.get(name);
-  }
-  async upsert(id, payload) { this.items.set(id, payload); }
-  async find(id) { return this.items.get(id); }
-  async findByUserCode(userCode) { for (const p of this.items.values()) if (p.userCode === userCode) return p; return undefined; }
-  async findByUid(uid) { for (const p of this.items.values()) if (p.uid === uid) return p; return undefined; }
-  async consume(id) { const p = this.items.get(id); if (p) p.consumed = Math.floor(Date.now() / 1000); }
-  async destroy(id) { this.items.delete(id); }
-  async revokeByGrantId(grantId) { for (const [id, p] of this.items) if (p.grantId === grantId) this.items.delete(id); }
-}
 
 const provider = new Provider(issuer, {
   adapter: MemoryAdapter,
