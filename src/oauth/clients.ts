@@ -56,7 +56,16 @@ export class ClientNotFound extends Error {
 
 const list = (text: string) => JSON.parse(text) as string[];
 
+/** Rows come from a cache (one object while unchanged): each is turned into a Client once. */
+const views = new WeakMap<ClientRow, Client>();
+
 export function toClient(row: ClientRow): Client {
+  let client = views.get(row);
+  if (!client) views.set(row, (client = clientView(row)));
+  return client;
+}
+
+function clientView(row: ClientRow): Client {
   return {
     clientId: row.client_id,
     name: row.name,

@@ -4,7 +4,8 @@
 // at_hash and c_hash (left half of the hash of the token or code, with the hash of the signing
 // algorithm), acr, amr (RFC 8176 "pwd") and sid.
 import { createHash, randomUUID } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { signJwt } from '../tokens/sign-jwt.js';
 import type { Clock } from '../clock.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../keys/signing-key.js';
@@ -60,7 +61,7 @@ export class IdTokens {
       amr: AMR,
       ...(input.sid ? { sid: input.sid } : {}),
     };
-    return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
+    return signJwt(payload, key, 'JWT');
   }
 
   /** Back-Channel Logout 1.0 §2.4: the logout token for one client of an ended session. */
@@ -68,9 +69,7 @@ export class IdTokens {
     await this.keys.current();
     const key = this.keys.signing();
     const iat = Math.floor(this.clock.now() / 1000);
-    return new SignJWT({ iss: this.issuer(), sub: userId, aud: clientId, iat, exp: iat + 120, jti: randomUUID(), sid, events: { [BACKCHANNEL_EVENT]: {} } })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })
-      .sign(key.privateKey);
+    return signJwt({ iss: this.issuer(), sub: userId, aud: clientId, iat, exp: iat + 120, jti: randomUUID(), sid, events: { [BACKCHANNEL_EVENT]: {} } }, key, 'logout+jwt');
   }
 
   /** The claims of an ID token this server issued (id_token_hint, OIDC Core §3.1.2.1; RP-Initiated

@@ -4,7 +4,8 @@
 // the required claims and a bounded leeway. Header members such as jku, x5u and jwk are never
 // followed: keys come only from our own store (catalogue JW-05, JW-06).
 import { randomPiece } from '../crypto/random-pool.js';
-import { jwtVerify, SignJWT, errors as joseErrors, type JWTPayload } from 'jose';
+import { jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { signJwt } from './sign-jwt.js';
 import type { Clock } from '../clock.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { SIGNING_ALGORITHMS } from '../keys/signing-key.js';
@@ -97,7 +98,7 @@ export class AccessTokens {
       ...(input.scope ? { scope: input.scope } : {}),
       ...(input.authTime !== undefined ? { auth_time: Math.floor(input.authTime / 1000) } : {}),
     };
-    const token = await new SignJWT(claims as unknown as JWTPayload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }).sign(key.privateKey);
+    const token = await signJwt(claims, key, ACCESS_TOKEN_TYPE);
     return { token, expiresIn: input.ttlSeconds ?? this.config.ttlSeconds, claims };
   }
 
