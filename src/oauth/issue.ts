@@ -30,8 +30,8 @@ export interface Grant {
 export interface MintedAccess {
   token: string;
   expiresIn: number;
-  /** What a stored row of this token says; `family_id` is filled in by recordGrant. */
-  row: AccessTokenRow;
+  /** What a stored row of this token says; recordGrant adds the hash and `family_id`. */
+  row: Omit<AccessTokenRow, 'token_hash'>;
   /** Opaque tokens always get a row; a JWT only within a family (so that it can be revoked). */
   opaque: boolean;
 }
@@ -45,12 +45,12 @@ export async function mintAccessToken(grant: Omit<Grant, 'refresh'>, deps: OAuth
     const now = deps.clock.now();
     const expiresIn = ttl ?? deps.tokens.ttlSeconds;
     const token = randomToken();
-    return { token, expiresIn, opaque: true, row: { ...base, token_hash: hashToken(token), created_at: now, expires_at: now + expiresIn * 1000 } };
+    return { token, expiresIn, opaque: true, row: { ...base, created_at: now, expires_at: now + expiresIn * 1000 } };
   }
   const issued = await deps.tokens.issue({ subject: grant.userId ?? client.client_id, clientId: client.client_id, scope, audience: grant.audience, authTime: grant.authTime, ttlSeconds: ttl });
   // A JWT issued within a family is recorded by hash, so that introspection can call it inactive
   // once the family is revoked (code replay, refresh reuse, logout) before it expires.
-  const row = { ...base, token_hash: hashToken(issued.token), created_at: issued.claims.iat * 1000, expires_at: issued.claims.exp * 1000 + deps.tokens.leewayMs };
+  const row = { ...base, created_at: issued.claims.iat * 1000, expires_at: issued.claims.exp * 1000 + deps.tokens.leewayMs };
   return { token: issued.token, expiresIn: issued.expiresIn, opaque: false, row };
 }
 
@@ -78,7 +78,7 @@ export async function recordGrant(grant: Grant, access: MintedAccess, deps: OAut
     );
   } else if (typeof grant.refresh === 'object') refresh = grant.refresh;
   familyId ??= refresh?.familyId;
-  if (access.opaque || familyId) await tx.accessTokens.create({ ...access.row, family_id: familyId ?? null });
+  if (access.opaque || familyId) await tx.accessTokens.create({ ...access.row, token_hash: hashToken(access.token), family_id: familyId ?? null });
   return { reply: tokenResponse(access, refresh?.token, scope, idToken), familyId };
 }
 
