@@ -12,6 +12,7 @@
 //                       when the URL names none, and dropped afterwards)
 //   BENCH_SCENARIOS     comma-separated subset of the scenarios (default: all)
 //   BENCH_WRITE_DOCS    0 to leave docs/benchmarks.md alone (default 1)
+//   BENCH_GATEHOUSE_NODE_ARGS  extra node flags for the server (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
 // Other GATEHOUSE_* variables are passed to the server (and listed in the report).
 //
 // Exits 0 when the benchmark ran, whether or not the targets were met; 1 when it could not run.
@@ -117,7 +118,8 @@ function run(args, { env, input, label }) {
 /** Start `gatehouse serve`; resolve once it prints its URL. */
 function startServer(env) {
   return new Promise((resolvePromise, reject) => {
-    const child = track(spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const nodeArgs = (process.env.BENCH_GATEHOUSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = track(spawn(process.execPath, [...nodeArgs, BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     const server = { child, url: undefined, logLines: [], warningCount: 0, exited: undefined };
     let buffered = '';
     const timer = setTimeout(() => reject(new Error(`the server did not start within 30 s:\n${buffered}`)), 30_000);
