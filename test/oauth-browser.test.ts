@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ARGON2 } from './support/basic-extra.js';
-import { launchChromium, playwrightFor, startAttacker, type Attacker } from './support/browser.js';
+import { type Attacker, autoSubmit, escapeAttr, launchChromium, playwrightFor, startAttacker } from './support/browser.js';
 import { bearer, PW } from './support/jwt-login.js';
 import { clientBasic, post } from './support/oauth.js';
 import { startOne, type TestServer } from './support/server.js';
@@ -50,15 +50,7 @@ async function startClientApp(): Promise<ClientApp> {
   return { origin, cbUrl: `${origin}/cb`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-function escapeAttr(v: string): string {
-  return v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-}
 
-/** An HTML page that POSTs a form to `action` as soon as it loads (a classic CSRF page). */
-function autoSubmit(action: string, fields: Record<string, string>): string {
-  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${escapeAttr(k)}" value="${escapeAttr(v)}">`).join('');
-  return `<!doctype html><html><body><form id="f" method="POST" action="${escapeAttr(action)}">${inputs}</form><script>document.getElementById('f').submit();</script></body></html>`;
-}
 
 /** PKCE (RFC 7636): a 43-character verifier and its S256 challenge. */
 function pkce(): { verifier: string; challenge: string } {

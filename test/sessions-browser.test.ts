@@ -10,7 +10,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ARGON2 } from './support/basic-extra.js';
-import { launchChromium, playwrightFor, startAttacker, type Attacker } from './support/browser.js';
+import { type Attacker, autoSubmit, launchChromium, playwrightFor, startAttacker } from './support/browser.js';
 import { PW } from './support/jwt-login.js';
 import { startOne, type TestServer } from './support/server.js';
 
@@ -19,11 +19,6 @@ const COOKIE = 'gatehouse_session';
 const playwright = await playwrightFor('session');
 
 
-/** An HTML page that POSTs a form to `action` as soon as it loads (a classic CSRF page). */
-function autoSubmit(action: string, fields: Record<string, string>): string {
-  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v}">`).join('');
-  return `<!doctype html><html><body><form id="f" method="POST" action="${action}">${inputs}</form><script>document.getElementById('f').submit();</script></body></html>`;
-}
 
 interface FetchResult {
   status: number;

@@ -63,3 +63,13 @@ export async function startAttacker(): Promise<Attacker> {
   };
 }
 
+
+export function escapeAttr(v: string): string {
+  return v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+/** An HTML page that POSTs a form to `action` as soon as it loads (a classic CSRF page). */
+export function autoSubmit(action: string, fields: Record<string, string>): string {
+  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${escapeAttr(k)}" value="${escapeAttr(v)}">`).join('');
+  return `<!doctype html><html><body><form id="f" method="POST" action="${escapeAttr(action)}">${inputs}</form><script>document.getElementById('f').submit();</script></body></html>`;
+}
