@@ -13,13 +13,13 @@
 // Unlike test/sessions-browser.test.ts the browser contexts keep CSP on (no bypassCSP): the pages'
 // own policy (form-action, frame-ancestors) is part of what is tested.
 // Skipped, with a warning, when playwright-core or /usr/bin/chromium is missing (except in CI, where that fails).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ARGON2 } from './support/basic-extra.js';
-import { type Attacker, autoSubmit, escapeAttr, launchChromium, playwrightFor, startAttacker } from './support/browser.js';
+import { type Attacker, autoSubmit, escapeAttr, expectLoginPage, fillLogin, launchChromium, pkce, playwrightFor, startAttacker, watchConsole } from './support/browser.js';
 import { bearer, PW } from './support/jwt-login.js';
 import { clientBasic, post } from './support/oauth.js';
 import { startOne, type TestServer } from './support/server.js';
@@ -52,11 +52,6 @@ async function startClientApp(): Promise<ClientApp> {
 
 
 
-/** PKCE (RFC 7636): a 43-character verifier and its S256 challenge. */
-function pkce(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') };
-}
 
 interface Flow {
   clientId: string;
@@ -86,12 +81,6 @@ describe.skipIf(typeof playwright === 'string')('OAuth authorization code flow i
   const authorizeUrl = (f: Flow) => `${s.url}/oauth/authorize?${new URLSearchParams(f.params).toString()}`;
   const sessionCookies = async (ctx: BrowserContext) => (await ctx.cookies(s.url)).filter((c) => c.name === COOKIE);
 
-  function watchConsole(p: Page, into: string[]): void {
-    p.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error' || m.type() === 'warning') into.push(`${m.type()}: ${m.text()}`);
-    });
-    p.on('pageerror', (e) => into.push(`pageerror: ${e.message}`));
-  }
 
   async function newContextPage(): Promise<{ ctx: BrowserContext; p: Page; errors: string[] }> {
     const ctx = await browser.newContext();
@@ -122,22 +111,8 @@ describe.skipIf(typeof playwright === 'string')('OAuth authorization code flow i
     );
   }
 
-  async function expectLoginPage(p: Page): Promise<void> {
-    await expect(p.title()).resolves.toBe('Sign in');
-    await p.getByRole('heading', { name: 'Sign in' }).waitFor(SHORT);
-    expect(await p.getByLabel('Username').count()).toBe(1);
-    expect(await p.getByLabel('Password').count()).toBe(1);
-    expect(await p.locator('#username').getAttribute('type')).toBe('text');
-    expect(await p.locator('#password').getAttribute('type')).toBe('password');
-    expect(await p.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
-    expect(await p.locator('form[method="post"][action="/oauth/authorize"]').count()).toBe(1);
-  }
 
-  async function signIn(p: Page, password = PW): Promise<void> {
-    await p.getByLabel('Username').fill('alice');
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-  }
+  const signIn = (p: Page, password = PW) => fillLogin(p, 'alice', password);
 
   beforeAll(async () => {
     if (typeof playwright === 'string') return;

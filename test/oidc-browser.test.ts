@@ -25,14 +25,14 @@
 //   the attacker           http://localhost:EVIL (another site) and http://127.0.0.1:EVIL (same site, another origin)
 //
 // Skipped, with a warning, when playwright-core or /usr/bin/chromium is missing (except in CI, where that fails).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_ARGON2 } from './support/basic-extra.js';
-import { type Attacker, autoSubmit, escapeAttr, launchChromium, playwrightFor, startAttacker } from './support/browser.js';
+import { type Attacker, autoSubmit, escapeAttr, expectLoginPage, fillLogin, launchChromium, pkce, playwrightFor, startAttacker, watchConsole } from './support/browser.js';
 import { bearer, PW } from './support/jwt-login.js';
 import { clientBasic, post } from './support/oauth.js';
 import { startOne, type TestServer } from './support/server.js';
@@ -101,11 +101,6 @@ async function startClientApp(): Promise<ClientApp> {
 
 
 
-/** PKCE (RFC 7636): a 43-character verifier and its S256 challenge. */
-function pkce(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') };
-}
 
 interface Flow {
   state: string;
@@ -150,12 +145,6 @@ describe.skipIf(typeof playwright === 'string')('OpenID Connect login, consent a
   const authorizeUrl = (f: Flow) => `${s.url}/oauth/authorize?${new URLSearchParams(f.params).toString()}`;
   const sessionCookies = async (ctx: BrowserContext) => (await ctx.cookies(s.url)).filter((c) => c.name === COOKIE);
 
-  function watchConsole(p: Page, into: string[]): void {
-    p.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error' || m.type() === 'warning') into.push(`${m.type()}: ${m.text()} (${p.url()})`);
-    });
-    p.on('pageerror', (e) => into.push(`pageerror: ${e.message}`));
-  }
 
   /** Wait until the browser shows `url` with a query; the query the client application recorded there. */
   async function landOn(p: Page, url: string, recorded: URLSearchParams[], before: number): Promise<URLSearchParams> {
@@ -201,19 +190,8 @@ describe.skipIf(typeof playwright === 'string')('OpenID Connect login, consent a
     return { flow, got };
   }
 
-  async function expectLoginPage(p: Page): Promise<void> {
-    await p.getByRole('heading', { name: 'Sign in' }).waitFor(SHORT);
-    expect(await p.title()).toBe('Sign in');
-    expect(await p.locator('#username').count()).toBe(1);
-    expect(await p.locator('#password').getAttribute('type')).toBe('password');
-    expect(await p.locator('form[method="post"][action="/oauth/authorize"]').count()).toBe(1);
-  }
 
-  async function signIn(p: Page): Promise<void> {
-    await p.locator('#username').fill(USER.username);
-    await p.locator('#password').fill(PW);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-  }
+  const signIn = (p: Page) => fillLogin(p, USER.username, PW);
 
   /** Sign in from scratch in `p` (consent already given): the code's tokens and ID token claims. */
   async function freshLogin(p: Page): Promise<{ body: Record<string, string>; claims: JWTPayload }> {

@@ -3,7 +3,9 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Browser, ConsoleMessage, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -72,4 +74,39 @@ export function escapeAttr(v: string): string {
 export function autoSubmit(action: string, fields: Record<string, string>): string {
   const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${escapeAttr(k)}" value="${escapeAttr(v)}">`).join('');
   return `<!doctype html><html><body><form id="f" method="POST" action="${escapeAttr(action)}">${inputs}</form><script>document.getElementById('f').submit();</script></body></html>`;
+}
+
+/** Console errors and warnings (CSP violations among them) and page errors of `p`, into `into`. */
+export function watchConsole(p: Page, into: string[]): void {
+  p.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error' || m.type() === 'warning') into.push(`${m.type()}: ${m.text()} (${p.url()})`);
+  });
+  p.on('pageerror', (e) => into.push(`pageerror: ${e.message}`));
+}
+
+/** PKCE (RFC 7636): a 43-character verifier and its S256 challenge. */
+export function pkce(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier, 'ascii').digest('base64url') };
+}
+
+const SHORT = { timeout: 10_000 };
+
+/** Gatehouse's login page: its title, heading, labelled fields and a form posting to /oauth/authorize. */
+export async function expectLoginPage(p: Page): Promise<void> {
+  await p.getByRole('heading', { name: 'Sign in' }).waitFor(SHORT);
+  expect(await p.title()).toBe('Sign in');
+  expect(await p.getByLabel('Username').count()).toBe(1);
+  expect(await p.getByLabel('Password').count()).toBe(1);
+  expect(await p.locator('#username').getAttribute('type')).toBe('text');
+  expect(await p.locator('#password').getAttribute('type')).toBe('password');
+  expect(await p.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
+  expect(await p.locator('form[method="post"][action="/oauth/authorize"]').count()).toBe(1);
+}
+
+/** Fill in and submit the login page. */
+export async function fillLogin(p: Page, username: string, password: string): Promise<void> {
+  await p.getByLabel('Username').fill(username);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
 }
