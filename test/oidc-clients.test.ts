@@ -19,7 +19,7 @@ import { FAST_ARGON2 } from './support/basic-extra.js';
 import { describeEachEngine } from './support/engines.js';
 import { request } from './support/http.js';
 import { PW } from './support/jwt-login.js';
-import { callbackWithQuery, fragmentParams, kidOf, leftHalfHash, relyingParty, verifyIdToken } from './support/oidc.js';
+import { callbackWithQuery, fragmentParams, kidOf, leftHalfHash, relyingParty, signInForFragment, verifyIdToken } from './support/oidc.js';
 import { startOne, type TestDatabase, type TestServer } from './support/server.js';
 
 type S = TestServer & { db: TestDatabase };
@@ -217,11 +217,7 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
       const v = await requestValues();
       const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, scope: 'openid profile email', state: v.state, nonce: v.nonce });
       expect(url.searchParams.get('response_type')).toBe('id_token');
-      const { final, pages } = await new Browser(s.url).walk(url.href, u.username);
-      expect(pages).toEqual(['login', 'redirect']);
-      const location = new URL(final.headers.location!);
-      expect(location.search).toBe(''); // never in the query
-      const fragment = fragmentParams(location.href);
+      const { location, fragment } = await signInForFragment(url, u.username);
       expect([...fragment.keys()].sort()).toEqual(['id_token', 'iss', 'state']);
 
       const claims = (await client.implicitAuthentication(config, location, v.nonce, { expectedState: v.state })) as unknown as Record<string, unknown>;
@@ -250,11 +246,7 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
       const config = await relyingParty(s.url, c.id, undefined, client.None());
       const v = await requestValues();
       const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, response_type: 'id_token token', scope: 'openid profile email', state: v.state, nonce: v.nonce });
-      const { final, pages } = await new Browser(s.url).walk(url.href, u.username);
-      expect(pages).toEqual(['login', 'redirect']);
-      const location = new URL(final.headers.location!);
-      expect(location.search).toBe('');
-      const f = fragmentParams(location.href);
+      const { location, fragment: f } = await signInForFragment(url, u.username);
       expect(f.get('state')).toBe(v.state);
       expect(f.get('iss')).toBe(s.url);
       expect(f.get('token_type')?.toLowerCase()).toBe('bearer');
@@ -284,11 +276,7 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
       const v = await requestValues();
       const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, scope: 'openid profile', state: v.state, nonce: v.nonce, ...v.pkce });
       expect(url.searchParams.get('response_type')).toBe('code id_token');
-      const { final, pages } = await new Browser(s.url).walk(url.href, u.username);
-      expect(pages).toEqual(['login', 'redirect']);
-      const location = new URL(final.headers.location!);
-      expect(location.search).toBe(''); // the fragment by default
-      const f = fragmentParams(location.href);
+      const { location, fragment: f } = await signInForFragment(url, u.username);
       expect([...f.keys()].sort()).toEqual(['code', 'id_token', 'iss', 'state']);
 
       // Independently of openid-client: the front-channel ID token and its c_hash.
@@ -313,11 +301,7 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
       const config = await relyingParty(s.url, c.id, c.secret, client.ClientSecretBasic(c.secret));
       const v = await requestValues();
       const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, response_type: 'code token', scope: 'openid profile', state: v.state, nonce: v.nonce, ...v.pkce });
-      const { final, pages } = await new Browser(s.url).walk(url.href, u.username);
-      expect(pages).toEqual(['login', 'redirect']);
-      const location = new URL(final.headers.location!);
-      expect(location.search).toBe('');
-      const f = fragmentParams(location.href);
+      const { location, fragment: f } = await signInForFragment(url, u.username);
       expect(f.has('id_token')).toBe(false);
       expect(f.get('state')).toBe(v.state);
       expect(f.get('iss')).toBe(s.url);
@@ -347,11 +331,7 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
       const config = await relyingParty(s.url, c.id, c.secret, client.ClientSecretBasic(c.secret));
       const v = await requestValues();
       const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, response_type: 'code id_token token', scope: 'openid email', state: v.state, nonce: v.nonce, ...v.pkce });
-      const { final, pages } = await new Browser(s.url).walk(url.href, u.username);
-      expect(pages).toEqual(['login', 'redirect']);
-      const location = new URL(final.headers.location!);
-      expect(location.search).toBe('');
-      const f = fragmentParams(location.href);
+      const { location, fragment: f } = await signInForFragment(url, u.username);
       expect(f.get('state')).toBe(v.state);
       expect(f.get('iss')).toBe(s.url);
       const code = f.get('code')!;

@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { expect } from 'vitest';
+import { Browser } from './authorize.js';
 
 /** The hash OIDC Core §3.1.3.6 pairs with a JWS algorithm (EdDSA over Ed25519: SHA-512). */
 function hashOfAlg(alg: string | undefined): string {
@@ -73,4 +75,14 @@ export function callbackWithQuery(redirectUri: string, params: Record<string, st
   const u = new URL(redirectUri);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   return u;
+}
+
+/** Sign in through the pages of the authorization request `url` (Gatehouse's origin); the redirect
+ * must carry its answer in the fragment, never the query. */
+export async function signInForFragment(url: URL, username: string): Promise<{ location: URL; fragment: URLSearchParams }> {
+  const { final, pages } = await new Browser(url.origin).walk(url.href, username);
+  expect(pages).toEqual(['login', 'redirect']);
+  const location = new URL(final.headers.location!);
+  expect(location.search).toBe(''); // never in the query
+  return { location, fragment: fragmentParams(location.href) };
 }
