@@ -14,7 +14,7 @@
 // a timeout is an error. Digest responses must be 200 *and* carry the right rspauth, so a broken
 // handshake cannot look fast.
 import autocannon from 'autocannon';
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
 export const SCENARIOS = {
@@ -47,7 +47,7 @@ function intEnv(name, fallback, min, max) {
 // A small, independent RFC 7616 client (SHA-256 only, qop=auth), in the spirit of
 // test/support/digest-client.ts.
 
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+const sha256 = (s) => hash('sha256', s, 'hex');
 
 function header(headers, name) {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;

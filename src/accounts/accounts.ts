@@ -55,6 +55,13 @@ function publicView(row: UserRow): User {
   };
 }
 
+export interface LoginOptions {
+  /** false: always run the real check (an interactive login form). */
+  useCache?: boolean;
+  /** The exact credential bytes, remembered (as an HMAC) on success for recentLogin. */
+  proof?: string;
+}
+
 export type LoginResult = { kind: 'ok'; user: User } | { kind: 'fail' } | { kind: 'wait'; retryAfter: number };
 
 export interface NewUser {
@@ -165,7 +172,7 @@ export class Accounts {
    * A credential verified a moment ago is served from the cache with reads only; every other check
    * first reserves an attempt with the throttle, so parallel guesses get no extra checks. A login
    * form passes useCache: false: an interactive login always runs the real check. */
-  async passwordLogin(username: string, password: string, ip: string, options: { useCache?: boolean } = {}): Promise<LoginResult> {
+  async passwordLogin(username: string, password: string, ip: string, options: LoginOptions = {}): Promise<LoginResult> {
     const key = usernameKey(username);
     const pw = normalizePassword(password);
     const verdict = await this.throttle.check(key, ip);
@@ -176,6 +183,7 @@ export class Accounts {
     const cached = this.cache.get(credential);
     if (options.useCache !== false && verdict.kind === 'open' && cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) {
       if (verdict.hasFailures) await this.throttle.clearAccount(key);
+      if (options.proof !== undefined) this.cache.put(this.cache.proofId(options.proof), usable.id, usable.password_hash!, key);
       return { kind: 'ok', user: toUser(usable) };
     }
     // Concurrent requests with the same credentials share one check: a client's parallel first
@@ -187,7 +195,22 @@ export class Accounts {
       shared = this.checkPassword(key, pw, credential, ip, usable).finally(() => this.inFlight.delete(id));
       this.inFlight.set(id, shared);
     }
-    return shared;
+    const result = await shared;
+    if (result.kind === 'ok' && options.proof !== undefined && usable) this.cache.put(this.cache.proofId(options.proof), usable.id, usable.password_hash!, key);
+    return result;
+  }
+
+  /** The user, when `proof` (the exact credential bytes a scheme received, e.g. a Basic token68) passed
+   * passwordLogin with that proof a moment ago and nothing it read has changed since: the account and
+   * the address have no failures on record, and the user row (still enabled, same password hash) is
+   * fresh in the cache. Never awaits; undefined means "run passwordLogin". The proof is not kept: the
+   * cache holds its HMAC. */
+  recentLogin(proof: string, ip: string): User | undefined {
+    const entry = this.cache.get(this.cache.proofId(proof));
+    if (!entry || !this.throttle.isClearNow(entry.usernameKey, ip)) return undefined;
+    const row = this.userRows.peek(entry.usernameKey, `account:${entry.usernameKey}`)?.value;
+    if (!row || row.disabled !== 0 || row.id !== entry.userId || row.password_hash !== entry.passwordHash) return undefined;
+    return toUser(row);
   }
 
   private async checkPassword(key: string, pw: string, credential: string, ip: string, usable: UserRow | undefined): Promise<LoginResult> {
@@ -212,7 +235,7 @@ export class Accounts {
       const next = await this.hasher.hash(pw);
       if (await this.store.users.replacePasswordHash(row.id, hash, next, this.clock.now())) hash = next;
     }
-    this.cache.put(credential, row.id, hash);
+    this.cache.put(credential, row.id, hash, row.username_key);
     await this.backfillDigest(row, pw);
   }
 

@@ -9,11 +9,14 @@ import type { Clock } from '../clock.js';
 interface Entry {
   userId: string;
   passwordHash: string;
+  usernameKey: string;
   expiresAt: number;
 }
 
 export class CredentialCache {
   private readonly key = randomBytes(32);
+  /** A second key for proofs, so that no proof can name the same entry as a username and password. */
+  private readonly proofKey = randomBytes(32);
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly ttlMs: number, private readonly clock: Clock, private readonly maxEntries = 10000) {}
@@ -23,7 +26,13 @@ export class CredentialCache {
     return createHmac('sha256', this.key).update(usernameKey).update('\0').update(password).digest('base64url');
   }
 
-  /** `id` is this.id(usernameKey, password): the caller computes it once per request. */
+  /** The HMAC that names exact credential bytes as a scheme sent them (e.g. a Basic token68): a
+   * repeat of them can be recognised without decoding and normalising them again. */
+  proofId(proof: string): string {
+    return createHmac('sha256', this.proofKey).update(proof).digest('base64url');
+  }
+
+  /** `id` is this.id(usernameKey, password) or this.proofId(proof): the caller computes it once. */
   get(id: string): Entry | undefined {
     if (this.ttlMs === 0) return undefined;
     const e = this.entries.get(id);
@@ -35,13 +44,13 @@ export class CredentialCache {
     return e;
   }
 
-  put(id: string, userId: string, passwordHash: string): void {
+  put(id: string, userId: string, passwordHash: string, usernameKey: string): void {
     if (this.ttlMs === 0) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(id, { userId, passwordHash, expiresAt: this.clock.now() + this.ttlMs });
+    this.entries.set(id, { userId, passwordHash, usernameKey, expiresAt: this.clock.now() + this.ttlMs });
   }
 
   /** Drop every entry of a user (password change, disable, removal in this process). */

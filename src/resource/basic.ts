@@ -71,7 +71,7 @@ export class BasicVerifier<U = unknown> implements Verifier<PasswordAuth<U>> {
     if (found && hit && hit.passwordHash === found.passwordHash) return { user: found.user };
     const ok = await (await this.passwords()).verify(found?.passwordHash, password);
     if (!ok || !found) return undefined;
-    this.cache.put(id, username, found.passwordHash);
+    this.cache.put(id, username, found.passwordHash, username);
     return { user: found.user };
   }
 

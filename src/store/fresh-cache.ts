@@ -16,6 +16,14 @@ export class FreshCache<T> {
 
   constructor(private readonly feed: ChangeFeed, private readonly ttlMs: number, private readonly clock: Clock, private readonly max = 10_000) {}
 
+  /** The cached value when it is still fresh, without reading: undefined when a read is needed. */
+  peek(key: string, account: string): { value: T } | undefined {
+    const hit = this.entries.get(key);
+    if (!hit || hit.expiresAt <= this.clock.now()) return undefined;
+    const token = this.feed.token(account);
+    return token !== undefined && hit.token === token ? hit : undefined;
+  }
+
   async get(key: string, account: string, load: () => Promise<T>): Promise<T> {
     const token = this.feed.token(account);
     const now = this.clock.now();

@@ -47,12 +47,26 @@ export class LoginThrottle {
 
   async check(usernameKey: string, ip: string): Promise<ThrottleVerdict> {
     if (!this.s.throttle) return { kind: 'open', hasFailures: false };
+    const account = accountKey(usernameKey);
+    return this.verdict(await this.rows.get(`${account}\0${ip}`, account, () => this.repo.read([account, ipKey(ip)])));
+  }
+
+  /** True when the counters cached for this account and address, still fresh, say it is open with no
+   * failures on record; false when a read (check) is needed to know. Never awaits. */
+  isClearNow(usernameKey: string, ip: string): boolean {
+    if (!this.s.throttle) return true;
+    const account = accountKey(usernameKey);
+    const cached = this.rows.peek(`${account}\0${ip}`, account);
+    if (!cached) return false;
+    const v = this.verdict(cached.value);
+    return v.kind === 'open' && !v.hasFailures;
+  }
+
+  private verdict(rows: ThrottleRow[]): ThrottleVerdict {
     const now = this.clock.now();
     let blockedFor = 0;
     let locked = false;
     let hasFailures = false;
-    const account = accountKey(usernameKey);
-    const rows = await this.rows.get(`${account}\0${ip}`, account, () => this.repo.read([account, ipKey(ip)]));
     for (const row of rows) {
       if (row.key.startsWith('ip:')) {
         const end = row.window_start + this.s.ipFailureWindow * 1000;

@@ -19,16 +19,21 @@ export async function authenticateBasic(req: AuthRequest, deps: BasicDeps): Prom
   if (!('value' in pre)) return { ok: false, reply: pre };
   if (pre.value === undefined) return { ok: false, reply: unauthorized(challenge()) };
   let creds;
+  let proof: string;
   try {
     const { scheme, rest } = splitCredentials(pre.value);
     if (scheme !== 'basic') return { ok: false, reply: unauthorized(challenge()) };
+    // The same credentials as a moment ago, nothing changed since: no decoding, no await.
+    const user = deps.accounts.recentLogin(`basic:${rest}`, req.ip);
+    if (user) return { ok: true, user };
     creds = parseBasic(rest);
+    proof = `basic:${rest}`;
   } catch (err) {
     if (!(err instanceof MalformedCredentials)) throw err;
     await deps.recordMalformed(req.ip);
     return { ok: false, reply: unauthorized(challenge()) };
   }
-  const result = await deps.accounts.passwordLogin(creds.userId, creds.password, req.ip);
+  const result = await deps.accounts.passwordLogin(creds.userId, creds.password, req.ip, { proof });
   if (result.kind === 'wait') return { ok: false, reply: tooManyAttempts(result.retryAfter) };
   if (result.kind === 'fail') return { ok: false, reply: unauthorized(challenge()) };
   return { ok: true, user: result.user };

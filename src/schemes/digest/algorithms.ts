@@ -1,5 +1,5 @@
 // RFC 7616 §3.2 / §6.1: the Digest algorithms and their hash functions.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const DIGEST_ALGORITHMS = ['SHA-512-256', 'SHA-512-256-sess', 'SHA-256', 'SHA-256-sess', 'MD5', 'MD5-sess'] as const;
 export type DigestAlgorithm = (typeof DIGEST_ALGORITHMS)[number];
@@ -21,9 +21,9 @@ export function isSess(alg: DigestAlgorithm): boolean {
   return alg.endsWith('-sess');
 }
 
-/** H(data): lower-case hex of the algorithm's hash (RFC 7616 §3.4). */
+/** H(data): lower-case hex of the algorithm's hash (RFC 7616 §3.4). One-shot: no Hash object. */
 export function H(base: BaseAlgorithm, data: string | Buffer): string {
-  return createHash(NODE_HASH[base]).update(data).digest('hex');
+  return hash(NODE_HASH[base], data, 'hex');
 }
 
 /** KD(secret, data) = H(concat(secret, ":", data)) (RFC 7616 §3.4.1). */
