@@ -51,7 +51,7 @@ describeEachEngine('store', (engine) => {
 
   it('applies each migration once; a second migrate applies nothing', async () => {
     expect(store.engine).toBe(engine);
-    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc']);
+    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc', '005-digest-claim-log']);
     expect(await store.migrate()).toEqual([]);
     second = await Store.open(db.url);
     expect(await second.migrate()).toEqual([]);
@@ -60,12 +60,24 @@ describeEachEngine('store', (engine) => {
     const other = await createTestDatabase(engine);
     const otherStore = await Store.open(other.url);
     try {
-      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc']);
+      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc', '005-digest-claim-log']);
       expect(await otherStore.migrate()).toEqual([]);
     } finally {
       await otherStore.close();
       await other.drop();
     }
+  });
+
+  it('an upgrade keeps every Digest pair used before it single-use (005 moves them to the SQLite claim log)', async () => {
+    expect(await store.migrate('004-oidc')).toHaveLength(4);
+    const nonce = randomBytes(16).toString('base64url');
+    const expires = Date.now() + 60_000;
+    await store.db.insertInto('digest_nonce_uses').values([1, 2, 9].map((nc) => ({ nonce, nc, expires_at: expires }))).execute();
+    expect(await store.migrate()).toEqual(['005-digest-claim-log']);
+    second = await Store.open(db.url);
+    for (const s of [store, second]) for (const nc of [1, 2, 9]) expect(await s.digestNonces.claim(nonce, nc, expires)).toBe(false);
+    expect(await second.digestNonces.claim(nonce, 3, expires)).toBe(true);
+    expect(await store.digestNonces.recorded(nonce)).toEqual([1, 2, 3, 9]);
   });
 
   describe('races: exactly one winner', () => {
@@ -91,8 +103,7 @@ describeEachEngine('store', (engine) => {
       const wins = await Promise.all(ncs.map((nc) => store.digestNonces.claim(nonce, nc, expires)));
       const winners = ncs.filter((_, i) => wins[i]).sort((a, b) => a - b);
       expect(winners).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      const rows = await store.db.selectFrom('digest_nonce_uses').select('nc').where('nonce', '=', nonce).execute();
-      expect(rows).toHaveLength(20);
+      expect(await store.digestNonces.recorded(nonce)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     });
 
     it('purgeExpired forgets the pairs of expired nonces only', async () => {
@@ -102,8 +113,44 @@ describeEachEngine('store', (engine) => {
       expect(await store.digestNonces.claim(old, 1, now - 1)).toBe(true);
       expect(await store.digestNonces.claim(live, 1, now + 60_000)).toBe(true);
       expect(await store.digestNonces.purgeExpired(now)).toBeGreaterThanOrEqual(1);
-      const rows = await store.db.selectFrom('digest_nonce_uses').select('nonce').where('nonce', 'in', [old, live]).execute();
-      expect(rows.map((r) => r.nonce)).toEqual([live]);
+      expect(await store.digestNonces.recorded(old)).toEqual([]);
+      expect(await store.digestNonces.recorded(live)).toEqual([1]);
+    });
+
+    it('a Store opened after claims were made refuses them, and another Store sees claims made after a purge', async () => {
+      const now = Date.now();
+      const nonce = randomBytes(16).toString('base64url');
+      expect(await store.digestNonces.claim(nonce, 1, now + 60_000)).toBe(true);
+      expect(await second!.digestNonces.claim(nonce, 2, now + 60_000)).toBe(true);
+      const third = await Store.open(db.url);
+      try {
+        expect(await third.digestNonces.claim(nonce, 1, now + 60_000)).toBe(false);
+        expect(await third.digestNonces.claim(nonce, 2, now + 60_000)).toBe(false);
+        expect(await third.digestNonces.claim(nonce, 3, now + 60_000)).toBe(true);
+        // Every pair so far expired: the purge empties the log as far as it may. Claims made after it
+        // by one Store are still seen by the others.
+        expect(await second!.digestNonces.claim(nonce, 4, now + 60_000)).toBe(true);
+        await store.digestNonces.purgeExpired(now + 120_000);
+        const later = randomBytes(16).toString('base64url');
+        expect(await store.digestNonces.claim(later, 1, now + 600_000)).toBe(true);
+        expect(await second!.digestNonces.claim(later, 1, now + 600_000)).toBe(false);
+        expect(await third.digestNonces.claim(later, 1, now + 600_000)).toBe(false);
+        expect(await third.digestNonces.claim(later, 2, now + 600_000)).toBe(true);
+        expect(await store.digestNonces.claim(later, 2, now + 600_000)).toBe(false);
+      } finally {
+        await third.close();
+      }
+    });
+
+    it('counts far apart and far up are each single-use (a bitmap grown on demand, a set above 2^20)', async () => {
+      const nonce = randomBytes(16).toString('base64url');
+      const expires = Date.now() + 60_000;
+      for (const nc of [1, 31, 32, 33, 5000, 70_000, 1_048_575, 1_048_576, 0xfffffffe]) {
+        expect(await store.digestNonces.claim(nonce, nc, expires)).toBe(true);
+        expect(await store.digestNonces.claim(nonce, nc, expires)).toBe(false);
+        expect(await second!.digestNonces.claim(nonce, nc, expires)).toBe(false);
+      }
+      expect(await second!.digestNonces.claim(nonce, 34, expires)).toBe(true);
     });
 
     it('50 parallel claims split across two Store objects → exactly one true', async () => {

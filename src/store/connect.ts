@@ -5,8 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
 import { PostgresChangeFeed, SqliteChangeFeed, type ChangeFeed } from './change-feed.js';
-import type { ClaimBatchWriter } from './digest-nonces.js';
+import type { ClaimWriter } from './digest-nonces.js';
 import type { Database } from './schema.js';
+import { SqliteClaimLog } from './sqlite-claim-log.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -19,7 +20,7 @@ export interface Connection {
   schema: string | undefined;
   feed: ChangeFeed;
   /** A faster writer for Digest claims, where the engine has one. */
-  claims?: ClaimBatchWriter;
+  claims?: ClaimWriter;
 }
 
 export interface ConnectOptions {
@@ -141,32 +142,31 @@ function withStatementCache(raw: BetterSqlite3.Database) {
   };
 }
 
-/** Digest claims on SQLite: one prepared INSERT … ON CONFLICT DO NOTHING per pair, a batch in one
- * BEGIN IMMEDIATE transaction that never interleaves with a Kysely transaction. Its change count says
- * whether the pair was inserted by this claim.
+/** Digest claims on SQLite go to an append-only log judged in memory (sqlite-claim-log.ts). Each
+ * batch is one BEGIN IMMEDIATE transaction that never interleaves with a Kysely transaction.
  * These commits alone run with synchronous=NORMAL: waiting for the disk on every Digest request
  * would cost more than everything else the request does. A process crash keeps them (they are in
  * the WAL); an OS crash or power loss may lose the last ones, and the server then retires every
  * outstanding nonce at its next start (see nonceEpoch in gatehouse.ts), so no pair can be replayed.
  * Every other commit still waits for the disk, and each such commit makes the earlier claims durable. */
-function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, synchronous: 'FULL' | 'NORMAL'): ClaimBatchWriter {
-  let claimAll: ((batch: Array<[string, number, number]>) => boolean[]) | undefined;
+function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, synchronous: 'FULL' | 'NORMAL'): ClaimWriter {
+  const log = new SqliteClaimLog(raw);
   const relaxed = raw.prepare('pragma synchronous = NORMAL');
   const restore = raw.prepare(`pragma synchronous = ${synchronous}`);
-  const write = (batch: Array<[string, number, number]>): boolean[] => {
-    if (!claimAll) {
-      const insert = raw.prepare('insert into digest_nonce_uses (nonce, nc, expires_at) values (?, ?, ?) on conflict do nothing');
-      const tx = raw.transaction((items: Array<[string, number, number]>) => items.map(([n, c, e]) => insert.run(n, c, e).changes === 1));
-      claimAll = (items) => tx.immediate(items);
-    }
+  const relaxedly = <T>(work: () => T): T => {
     relaxed.run();
     try {
-      return claimAll(batch);
+      return work();
     } finally {
       restore.run();
     }
   };
-  // better-sqlite3 runs the batch synchronously, so nothing can interleave with it, except a Kysely
+  // better-sqlite3 runs a batch synchronously, so nothing can interleave with it, except a Kysely
   // transaction that is open across awaits (Store.transaction): then wait for Kysely's connection lock.
-  return async (batch) => (raw.inTransaction ? db.connection().execute(async () => write(batch)) : write(batch));
+  const exclusive = async <T>(work: () => T): Promise<T> => (raw.inTransaction ? db.connection().execute(async () => work()) : work());
+  return {
+    write: (batch) => exclusive(() => relaxedly(() => log.write(batch))),
+    purge: (now) => exclusive(() => log.purge(now)),
+    recorded: async (nonce) => log.recorded(nonce),
+  };
 }

@@ -1,22 +1,31 @@
 import type { Kysely } from 'kysely';
 import { BatchQueue } from './batch-queue.js';
 import type { Database } from './schema.js';
+import type { Claim } from './sqlite-claim-log.js';
 
 const MAX_BATCH = 200;
 
-/** Writes one batch of claims in one transaction; says for each whether it inserted the pair. A
- * faster engine-specific writer may replace the portable one (see connect.ts for SQLite). */
-export type ClaimBatchWriter = (batch: Array<[nonce: string, nc: number, expiresAt: number]>) => Promise<boolean[]>;
+/** Where claims are decided and recorded. The portable writer below (a table with a primary key on
+ * the pair) serves PostgreSQL; SQLite has a faster one (sqlite-claim-log.ts, wired in connect.ts). */
+export interface ClaimWriter {
+  /** One batch in one transaction; for each claim, whether it won the pair. */
+  write(batch: Claim[]): Promise<boolean[]>;
+  /** Forget the pairs of nonces expired at `now`. */
+  purge(now: number): Promise<number>;
+  /** The counts recorded for a nonce, ascending. */
+  recorded(nonce: string): Promise<number[]>;
+}
 
 export class DigestNoncesRepo {
-  private readonly queue: BatchQueue<[nonce: string, nc: number, expiresAt: number], boolean>;
+  private readonly queue: BatchQueue<Claim, boolean>;
+  private readonly writer: ClaimWriter;
 
-  constructor(private readonly db: Kysely<Database>, writer?: ClaimBatchWriter) {
-    const write = writer ?? ((batch) => this.writePortable(batch));
-    this.queue = new BatchQueue(async (batch) => (await write(batch)).map((won) => ({ ok: true, value: won === true })), MAX_BATCH);
+  constructor(private readonly db: Kysely<Database>, writer?: ClaimWriter) {
+    this.writer = writer ?? { write: (batch) => this.writePortable(batch), purge: (now) => this.purgePortable(now), recorded: (nonce) => this.recordedPortable(nonce) };
+    this.queue = new BatchQueue(async (batch) => (await this.writer.write(batch)).map((won) => ({ ok: true, value: won === true })), MAX_BATCH);
   }
 
-  /** Use (nonce, nc) once. An atomic insert: of any number of racing requests, on any number of
+  /** Use (nonce, nc) once, atomically: of any number of racing requests, on any number of
    * instances sharing the database, exactly one gets true (catalogue DG-02, R-06, ST-05).
    * Claims made close together are written together in one transaction (batch-queue.ts). */
   claim(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
@@ -25,7 +34,7 @@ export class DigestNoncesRepo {
 
   /** One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: the rows it returns are the pairs it
    * inserted. Within a batch the first request for a pair wins; later duplicates lose. */
-  private async writePortable(batch: Array<[string, number, number]>): Promise<boolean[]> {
+  private async writePortable(batch: Claim[]): Promise<boolean[]> {
     const key = (nonce: string, nc: number) => `${nc}:${nonce}`;
     const unique = new Map(batch.map(([nonce, nc, expiresAt]) => [key(nonce, nc), { nonce, nc, expires_at: expiresAt }]));
     const inserted = await this.db
@@ -39,8 +48,22 @@ export class DigestNoncesRepo {
   }
 
   /** Forget pairs of nonces that have expired: an expired nonce is refused before its nc is looked at. */
-  async purgeExpired(now: number): Promise<number> {
+  purgeExpired(now: number): Promise<number> {
+    return this.writer.purge(now);
+  }
+
+  /** The counts of a nonce recorded as used, ascending. */
+  recorded(nonce: string): Promise<number[]> {
+    return this.writer.recorded(nonce);
+  }
+
+  private async purgePortable(now: number): Promise<number> {
     const r = await this.db.deleteFrom('digest_nonce_uses').where('expires_at', '<', now).executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  private async recordedPortable(nonce: string): Promise<number[]> {
+    const rows = await this.db.selectFrom('digest_nonce_uses').select('nc').where('nonce', '=', nonce).orderBy('nc').execute();
+    return rows.map((r) => Number(r.nc));
   }
 }

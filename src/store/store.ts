@@ -4,7 +4,7 @@ import { AUTH_CHANNEL, type ChangeFeed } from './change-feed.js';
 import { connect, type ConnectOptions, type Engine } from './connect.js';
 import { GroupCommit } from './group-commit.js';
 import { DigestCredentialsRepo } from './digest-credentials.js';
-import { DigestNoncesRepo, type ClaimBatchWriter } from './digest-nonces.js';
+import { DigestNoncesRepo, type ClaimWriter } from './digest-nonces.js';
 import { LoginThrottleRepo } from './login-throttle.js';
 import { AccessTokensRepo } from './access-tokens.js';
 import { AuthorizationCodesRepo } from './authorization-codes.js';
@@ -47,7 +47,7 @@ export class Repos implements Changes {
     readonly engine: Engine,
     readonly feed: ChangeFeed,
     private readonly deferred?: Array<string | undefined>,
-    claims?: ClaimBatchWriter,
+    claims?: ClaimWriter,
   ) {
     this.users = new UsersRepo(db, this);
     this.digestCredentials = new DigestCredentialsRepo(db, this);
@@ -72,7 +72,7 @@ export class Repos implements Changes {
 }
 
 export class Store extends Repos {
-  private constructor(db: Kysely<Database>, engine: Engine, feed: ChangeFeed, readonly describe: string, private readonly schema: string | undefined, claims?: ClaimBatchWriter) {
+  private constructor(db: Kysely<Database>, engine: Engine, feed: ChangeFeed, readonly describe: string, private readonly schema: string | undefined, claims?: ClaimWriter) {
     super(db, engine, feed, undefined, claims);
     this.group = new GroupCommit(db);
   }
@@ -85,11 +85,12 @@ export class Store extends Repos {
   }
 
   /** Apply pending migrations; returns the names applied. */
-  async migrate(): Promise<string[]> {
+  /** Apply the pending migrations, or those up to and including `to` (tests of upgrades). */
+  async migrate(to?: string): Promise<string[]> {
     // The migration bookkeeping lives in our own schema: without this, Kysely would take another
     // deployment's tables in another schema of the same database for ours.
     const migrator = new Migrator({ db: this.db, provider: migrationProvider, ...(this.schema ? { migrationTableSchema: this.schema } : {}) });
-    const { error, results } = await migrator.migrateToLatest();
+    const { error, results } = await (to === undefined ? migrator.migrateToLatest() : migrator.migrateTo(to));
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }

@@ -9,7 +9,7 @@ import { safeEqual } from '../../crypto/compare.js';
 import type { FreshCache } from '../../store/fresh-cache.js';
 import type { Store } from '../../store/store.js';
 import type { UserRow } from '../../store/users.js';
-import type { LoginThrottle } from '../../throttle/login-throttle.js';
+import type { LoginThrottle, ThrottleVerdict } from '../../throttle/login-throttle.js';
 import { toUser, type User } from '../../accounts/accounts.js';
 import { usernameKey } from '../../accounts/usernames.js';
 import { MalformedCredentials, quote, splitCredentials } from '../http-auth/credentials.js';
@@ -39,6 +39,9 @@ export interface DigestDeps {
 export type DigestOutcome =
   | { ok: true; user: User; algorithm: DigestAlgorithm; qop: string; authenticationInfo(responseBody: Buffer): string }
   | { ok: false; reply: Reply };
+
+/** What the throttle says of an account and address with no failures on record. */
+const CLEAR: ThrottleVerdict = { kind: 'open', hasFailures: false };
 
 export function challenges(deps: DigestDeps, stale: boolean): string[] {
   const list = [...deps.algorithms];
@@ -73,7 +76,7 @@ export async function authenticateDigest(req: AuthRequest, deps: DigestDeps): Pr
 
   const found = await findCredential(deps, r, algorithm);
   const accountKey = found ? found.user.username_key : r.userhash ? `userhash:${r.username.toLowerCase()}` : usernameKey(r.username);
-  const verdict = await deps.throttle.check(accountKey, req.ip);
+  const verdict = deps.throttle.isClearNow(accountKey, req.ip) ? CLEAR : await deps.throttle.check(accountKey, req.ip);
   if (verdict.kind === 'wait') return { ok: false, reply: tooManyAttempts(verdict.retryAfter) };
 
   const input: ComputeInput = {
@@ -122,6 +125,8 @@ async function findCredential(deps: DigestDeps, r: DigestResponse, algorithm: Di
   const by = r.userhash ? { userhash: r.username.toLowerCase() } : { usernameKey: usernameKey(r.username) };
   const base = baseOf(algorithm);
   const cacheKey = `${base}\0${'userhash' in by ? `#${by.userhash}` : by.usernameKey}`;
+  const cached = deps.credentials.peek(cacheKey, '');
+  if (cached) return cached.value;
   return deps.credentials.get(cacheKey, '', async () => {
     const found = await deps.store.digestCredentials.findForLogin(deps.realm, base, by);
     if (!found || found.user.disabled) return undefined;
