@@ -10,8 +10,9 @@
 // its last batch, then decides each claim against everything it knows, then appends the winners.
 // Nobody can append between that read and the COMMIT.
 //
-// Memory: for each nonce in use, a bitmap of its used counts (nc <= GATEHOUSE_DIGEST_MAX_NC, checked
-// before a claim is made; counts above 2^20 go to a set). On first use the whole log is read back.
+// Memory: per live nonce, its one used count, or a bitmap of them (nc <= GATEHOUSE_DIGEST_MAX_NC,
+// checked before a claim is made; counts above 2^20 go to a set), in buckets by expiry so that the
+// purge drops whole buckets. On first use the whole log is read back.
 // Purging deletes expired rows from the front of the log and never the newest row: rowids must keep
 // growing, or a reader could take a new row for one it had already seen.
 import type BetterSqlite3 from 'better-sqlite3';
@@ -20,12 +21,10 @@ export type Claim = [nonce: string, nc: number, expiresAt: number];
 
 const BITMAP_LIMIT = 1 << 20;
 
-/** The counts used so far of one nonce. */
+/** The counts used so far of one nonce that has more than one. */
 class UsedCounts {
   private bits = new Uint32Array(4);
   private big: Set<number> | undefined;
-
-  constructor(readonly expiresAt: number) {}
 
   /** Mark `nc` used; false when it already was. */
   take(nc: number): boolean {
@@ -54,6 +53,47 @@ class UsedCounts {
   }
 }
 
+/** Nonces by expiry, in buckets of this many ms: a purge drops whole buckets. */
+const BUCKET_MS = 10_000;
+
+/** What is known of the used counts of live nonces. Most nonces of clients that never reuse one are
+ * used once: such a nonce costs its key and one number, not a bitmap. */
+class UsedPairs {
+  private readonly buckets = new Map<number, Map<string, number | UsedCounts>>();
+
+  /** Mark (nonce, nc) used; false when it already was. */
+  take(nonce: string, nc: number, expiresAt: number): boolean {
+    const key = Math.floor(expiresAt / BUCKET_MS);
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = new Map()));
+    const known = bucket.get(nonce);
+    if (known === undefined) {
+      bucket.set(nonce, nc);
+      return true;
+    }
+    if (typeof known !== 'number') return known.take(nc);
+    if (known === nc) return false;
+    const counts = new UsedCounts();
+    counts.take(known);
+    counts.take(nc);
+    bucket.set(nonce, counts);
+    return true;
+  }
+
+  /** Undo take (its batch did not commit). */
+  release(nonce: string, nc: number, expiresAt: number): void {
+    const bucket = this.buckets.get(Math.floor(expiresAt / BUCKET_MS));
+    const known = bucket?.get(nonce);
+    if (known === nc) bucket!.delete(nonce);
+    else if (known !== undefined && typeof known !== 'number') known.release(nc);
+  }
+
+  /** Forget every nonce expired at `now`. */
+  forgetExpired(now: number): void {
+    for (const key of this.buckets.keys()) if ((key + 1) * BUCKET_MS <= now) this.buckets.delete(key);
+  }
+}
+
 interface LogRow {
   seq: number;
   nonce: string;
@@ -62,7 +102,7 @@ interface LogRow {
 }
 
 export class SqliteClaimLog {
-  private readonly used = new Map<string, UsedCounts>();
+  private readonly used = new UsedPairs();
   /** The highest rowid this process has read or written. */
   private seen = -1;
   private statements: ReturnType<SqliteClaimLog['prepare']> | undefined;
@@ -73,13 +113,13 @@ export class SqliteClaimLog {
   write(batch: Claim[]): boolean[] {
     const s = (this.statements ??= this.prepare());
     const before = this.seen;
-    const taken: Array<[UsedCounts, number]> = [];
+    const taken: Claim[] = [];
     try {
       return s.decide(batch, taken);
     } catch (err) {
       // Nothing of the batch was kept: forget its winners, and read its rowids again next time
       // (another process may now write rows with them).
-      for (const [counts, nc] of taken) counts.release(nc);
+      for (const [nonce, nc, expiresAt] of taken) this.used.release(nonce, nc, expiresAt);
       this.seen = before;
       throw err;
     }
@@ -89,7 +129,7 @@ export class SqliteClaimLog {
   purge(now: number): number {
     const s = (this.statements ??= this.prepare());
     const deleted = s.purge(now);
-    for (const [nonce, counts] of this.used) if (counts.expiresAt <= now) this.used.delete(nonce);
+    this.used.forgetExpired(now);
     return deleted;
   }
 
@@ -97,15 +137,6 @@ export class SqliteClaimLog {
   recorded(nonce: string): number[] {
     const s = (this.statements ??= this.prepare());
     return s.recorded.all(nonce) as number[];
-  }
-
-  private note(row: Pick<LogRow, 'nonce' | 'nc' | 'expires_at'>): boolean {
-    let counts = this.used.get(row.nonce);
-    if (!counts) {
-      counts = new UsedCounts(row.expires_at);
-      this.used.set(row.nonce, counts);
-    }
-    return counts.take(row.nc);
   }
 
   /** Prepared once the migrations have made the table. */
@@ -118,15 +149,16 @@ export class SqliteClaimLog {
     const recorded = this.raw.prepare<[string]>('select nc from digest_claim_log where nonce = ? order by nc').pluck();
     const catchUp = () => {
       for (const row of after.iterate(this.seen)) {
-        this.note(row);
+        this.used.take(row.nonce, row.nc, row.expires_at);
         this.seen = row.seq;
       }
     };
-    const decide = this.raw.transaction((batch: Claim[], taken: Array<[UsedCounts, number]>) => {
+    const decide = this.raw.transaction((batch: Claim[], taken: Claim[]) => {
       catchUp();
-      return batch.map(([nonce, nc, expiresAt]) => {
-        if (!this.note({ nonce, nc, expires_at: expiresAt })) return false;
-        taken.push([this.used.get(nonce)!, nc]);
+      return batch.map((claim) => {
+        const [nonce, nc, expiresAt] = claim;
+        if (!this.used.take(nonce, nc, expiresAt)) return false;
+        taken.push(claim);
         this.seen = Number(append.run(nonce, nc, expiresAt).lastInsertRowid);
         return true;
       });
@@ -135,6 +167,6 @@ export class SqliteClaimLog {
       const bound = firstLive.get(now) ?? newest.get();
       return bound === null || bound === undefined ? 0 : deleteBefore.run(bound).changes;
     });
-    return { decide: (batch: Claim[], taken: Array<[UsedCounts, number]>) => decide.immediate(batch, taken), purge: (now: number) => purge.immediate(now), recorded };
+    return { decide: (batch: Claim[], taken: Claim[]) => decide.immediate(batch, taken), purge: (now: number) => purge.immediate(now), recorded };
   }
 }
