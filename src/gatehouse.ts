@@ -23,6 +23,7 @@ import { AccessTokens } from './tokens/access-token.js';
 import { IdTokens } from './oidc/id-token.js';
 import { BACKCHANNEL_TIMEOUT_MS, notifyLogout, type BackchannelDeps } from './oidc/logout/backchannel.js';
 import { RefreshFamilies } from './tokens/refresh-families.js';
+import { registerForNonceEpoch } from './schemes/digest/nonce-epoch.js';
 import { Store } from './store/store.js';
 import { LoginThrottle } from './throttle/login-throttle.js';
 
@@ -75,7 +76,8 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
     }
     await checkKeyMatchesDatabase(store, key);
     const role = options.role ?? 'server';
-    const epoch = await nonceEpoch(store, role);
+    const registration = await registerForNonceEpoch(store, role);
+    const epoch = registration.epoch;
 
     const box = new SecretBox(key);
     const hasher = new PasswordHasher(
@@ -150,7 +152,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       keyCreated: created,
       migrationsApplied: applied,
       close: async () => {
-        if (role === 'server' && store.engine === 'sqlite') await store.meta.put(CLEAN_SHUTDOWN, String(epoch));
+        await registration.release();
         await store.close();
       },
     };
@@ -186,23 +188,3 @@ async function openKeys(keys: KeyRing): Promise<void> {
   }
 }
 
-const NONCE_EPOCH = 'digest_nonce_epoch';
-const CLEAN_SHUTDOWN = 'clean_shutdown';
-
-/** On SQLite, Digest (nonce, nc) claims are committed without waiting for the disk (see
- * store/connect.ts): a process crash keeps them, an OS crash or power loss may not. So a server that
- * starts after a stop that was not clean moves the nonce epoch on, which retires every nonce issued
- * before (clients get stale=true and retry with a new one, catalogue R-11). On PostgreSQL claims are
- * durable at commit and the epoch stays 0. */
-async function nonceEpoch(store: Store, role: 'server' | 'tool'): Promise<number> {
-  if (store.engine !== 'sqlite') return 0;
-  const stored = await store.meta.get(NONCE_EPOCH);
-  let epoch = stored === undefined ? 0 : Number(stored);
-  if (role === 'tool') return epoch;
-  if (stored !== undefined && (await store.meta.get(CLEAN_SHUTDOWN)) === undefined) epoch++;
-  await store.transaction(async (tx) => {
-    await tx.meta.put(NONCE_EPOCH, String(epoch));
-    await tx.meta.remove(CLEAN_SHUTDOWN);
-  });
-  return epoch;
-}

@@ -11,7 +11,8 @@ export async function maintain(g: Gatehouse): Promise<void> {
   const interval = g.settings.keyRotationInterval * 1000;
   if (interval > 0) await rotateKeys({ store: g.store, box: g.box, clock: g.clock, policy: g.keyPolicy }, { dueBefore: now - interval });
   await g.keys.reload();
-  await g.store.digestNonces.purgeExpired(now);
+  // A claim is written moments after its nonce was found unexpired: its pairs are kept a minute longer.
+  await g.store.digestNonces.purgeExpired(now - 60_000);
   await g.store.signingKeys.purgeUnpublished(now);
   await g.store.refreshTokens.purgeExpired(now);
   await g.store.sessions.purgeExpired(now, now - g.settings.sessionIdleTtl * 1000);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { safeEqual } from '../src/crypto/compare.js';
+import { Store } from '../src/store/store.js';
 import { answer, parseChallenges, type Answer, type Challenge } from './support/digest-client.js';
 import {
   authInfo, challengeFor, challenges, expectBadRequest, expectRejected, FAST, PATH, send, sendRaw,
@@ -398,12 +399,37 @@ describeEachEngine('Digest across a restart and nextnonce', (engine) => {
     );
   });
 
-  it('after a stop that was not clean, earlier nonces get stale=true (SQLite); a new nonce works', async () => {
+  /** A crash: the process goes away without deregistering. */
+  const crash = async (server: TestServer) => {
+    await server.running.close();
+    await server.g.store.close();
+  };
+  /** What a server registration looks like after the machine rebooted: another boot id. */
+  const rebootMachine = async (url: string) => {
+    const store = await Store.open(url);
+    try {
+      for (const entry of await store.meta.withPrefix('digest_instance:')) {
+        await store.meta.put(entry.key, JSON.stringify({ ...JSON.parse(entry.value), boot: 'an-earlier-boot' }));
+      }
+    } finally {
+      await store.close();
+    }
+  };
+
+  it('after a process crash, earlier nonces keep working and used pairs stay used (their claims are in the WAL)', async () => {
+    await acrossRestart(crash, async (server, ch, first) => {
+      expectRejected(await sendRaw(server.url, first.header), false);
+      expect((await send(server.url, ch, { ...alice, nc: 2 })).r.status).toBe(200);
+    });
+  });
+
+  it('after the machine went down under a running server, earlier nonces get stale=true (SQLite); a new nonce works', async () => {
+    let url = '';
     await acrossRestart(
-      // A crash: the process goes away without its clean-stop record.
       async (server) => {
-        await server.running.close();
-        await server.g.store.close();
+        url = server.g.settings.databaseUrl;
+        await crash(server);
+        if (engine === 'sqlite') await rebootMachine(url);
       },
       async (server, ch) => {
         const { r } = await send(server.url, ch, { ...alice, nc: 2 });
@@ -418,6 +444,34 @@ describeEachEngine('Digest across a restart and nextnonce', (engine) => {
         expect((await send(server.url, fresh, { ...alice, nc: 1 })).r.status).toBe(200);
       },
     );
+  });
+
+  it('two servers on one database share the nonce epoch; one stopping cleanly does not hide the other going down with the machine', async () => {
+    const db = await createTestDatabase(engine);
+    const clock = new ManualClock();
+    try {
+      const a = await startServer(db, { clock, flags: FAST });
+      await a.addUser('alice', PW);
+      const b = await startServer(db, { clock, flags: FAST });
+      // DG-16: a nonce from one server is good on the other, and a pair used on one is used on both.
+      const ch = await challengeFor(a.url);
+      const { r, a: first } = await send(b.url, ch, { ...alice, nc: 1 });
+      expect(r.status).toBe(200);
+      expectRejected(await sendRaw(a.url, first.header), false);
+      await a.close();
+      await crash(b);
+      if (engine === 'sqlite') await rebootMachine(b.g.settings.databaseUrl);
+      const c = await startServer(db, { clock, flags: FAST });
+      try {
+        const after = (await send(c.url, ch, { ...alice, nc: 2 })).r;
+        if (engine === 'sqlite') expect(after.all('www-authenticate').every((h) => /stale=true/.test(h))).toBe(true);
+        else expect(after.status).toBe(200);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await db.drop();
+    }
   });
 
   it('sends nextnonce near expiry, and the nextnonce works', async () => {

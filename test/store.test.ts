@@ -127,8 +127,8 @@ describeEachEngine('store', (engine) => {
         expect(await third.digestNonces.claim(nonce, 1, now + 60_000)).toBe(false);
         expect(await third.digestNonces.claim(nonce, 2, now + 60_000)).toBe(false);
         expect(await third.digestNonces.claim(nonce, 3, now + 60_000)).toBe(true);
-        // Every pair so far expired: the purge empties the log as far as it may. Claims made after it
-        // by one Store are still seen by the others.
+        // Every pair so far expired: the purge empties the log. Claims made after it (rowids never used
+        // again) by one Store are still seen by the others.
         expect(await second!.digestNonces.claim(nonce, 4, now + 60_000)).toBe(true);
         await store.digestNonces.purgeExpired(now + 120_000);
         const later = randomBytes(16).toString('base64url');

@@ -147,7 +147,7 @@ function withStatementCache(raw: BetterSqlite3.Database) {
  * These commits alone run with synchronous=NORMAL: waiting for the disk on every Digest request
  * would cost more than everything else the request does. A process crash keeps them (they are in
  * the WAL); an OS crash or power loss may lose the last ones, and the server then retires every
- * outstanding nonce at its next start (see nonceEpoch in gatehouse.ts), so no pair can be replayed.
+ * outstanding nonce at its next start (schemes/digest/nonce-epoch.ts), so no pair can be replayed.
  * Every other commit still waits for the disk, and each such commit makes the earlier claims durable. */
 function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, synchronous: 'FULL' | 'NORMAL'): ClaimWriter {
   const log = new SqliteClaimLog(raw);

@@ -27,6 +27,8 @@ export class DigestNoncesRepo {
 
   /** Use (nonce, nc) once, atomically: of any number of racing requests, on any number of
    * instances sharing the database, exactly one gets true (catalogue DG-02, R-06, ST-05).
+   * `expiresAt` is the nonce's own expiry (read from its HMAC-protected bytes), the same on every
+   * claim of that nonce; its pairs are forgotten after it.
    * Claims made close together are written together in one transaction (batch-queue.ts). */
   claim(nonce: string, nc: number, expiresAt: number): Promise<boolean> {
     return this.queue.push([nonce, nc, expiresAt]);

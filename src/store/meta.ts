@@ -23,6 +23,11 @@ export class MetaRepo {
     await this.db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
   }
 
+  /** Every entry whose key starts with `prefix`. */
+  async withPrefix(prefix: string): Promise<Array<{ key: string; value: string }>> {
+    return this.db.selectFrom('meta').select(['key', 'value']).where('key', '>=', prefix).where('key', '<', `${prefix}\uffff`).execute();
+  }
+
   async remove(key: string): Promise<void> {
     await this.db.deleteFrom('meta').where('key', '=', key).execute();
   }

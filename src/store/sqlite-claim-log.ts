@@ -13,8 +13,8 @@
 // Memory: per live nonce, its one used count, or a bitmap of them (nc <= GATEHOUSE_DIGEST_MAX_NC,
 // checked before a claim is made; counts above 2^20 go to a set), in buckets by expiry so that the
 // purge drops whole buckets. On first use the whole log is read back.
-// Purging deletes expired rows from the front of the log and never the newest row: rowids must keep
-// growing, or a reader could take a new row for one it had already seen.
+// Rowids only grow (AUTOINCREMENT, migration 005): a reader that has seen rows up to N takes every
+// row above N as new. Purging deletes the front of the log, up to the first row of a live nonce.
 import type BetterSqlite3 from 'better-sqlite3';
 
 export type Claim = [nonce: string, nc: number, expiresAt: number];
@@ -125,7 +125,7 @@ export class SqliteClaimLog {
     }
   }
 
-  /** Delete the rows of expired nonces (all but the newest row) and forget those nonces. */
+  /** Delete the rows of expired nonces from the front of the log, and forget those nonces. */
   purge(now: number): number {
     const s = (this.statements ??= this.prepare());
     const deleted = s.purge(now);
@@ -164,8 +164,8 @@ export class SqliteClaimLog {
       });
     });
     const purge = this.raw.transaction((now: number) => {
-      const bound = firstLive.get(now) ?? newest.get();
-      return bound === null || bound === undefined ? 0 : deleteBefore.run(bound).changes;
+      const bound = firstLive.get(now) ?? (newest.get() ?? 0) + 1;
+      return deleteBefore.run(bound).changes;
     });
     return { decide: (batch: Claim[], taken: Claim[]) => decide.immediate(batch, taken), purge: (now: number) => purge.immediate(now), recorded };
   }
