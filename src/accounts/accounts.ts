@@ -58,8 +58,12 @@ function publicView(row: UserRow): User {
 export interface LoginOptions {
   /** false: always run the real check (an interactive login form). */
   useCache?: boolean;
-  /** The exact credential bytes, remembered (as an HMAC) on success for recentLogin. */
-  proof?: string;
+  /** The exact credential bytes a scheme received, remembered (as an HMAC) on success for
+   * recentLogin, but only when they are the one canonical form of the user's stored name and the
+   * normalised password: `canonical` makes that form. Other spellings of the same credentials (name
+   * in another case, NFD password, other base64 padding bits) take the full path, so that one
+   * account cannot fill the cache with variants of itself. */
+  proof?: { presented: string; canonical(username: string, password: string): string };
 }
 
 export type LoginResult = { kind: 'ok'; user: User } | { kind: 'fail' } | { kind: 'wait'; retryAfter: number };
@@ -183,7 +187,7 @@ export class Accounts {
     const cached = this.cache.get(credential);
     if (options.useCache !== false && verdict.kind === 'open' && cached && usable && cached.userId === usable.id && cached.passwordHash === usable.password_hash) {
       if (verdict.hasFailures) await this.throttle.clearAccount(key);
-      if (options.proof !== undefined) this.cache.put(this.cache.proofId(options.proof), usable.id, usable.password_hash!, key);
+      this.rememberProof(options.proof, usable.username, pw, cached);
       return { kind: 'ok', user: toUser(usable) };
     }
     // Concurrent requests with the same credentials share one check: a client's parallel first
@@ -196,8 +200,16 @@ export class Accounts {
       this.inFlight.set(id, shared);
     }
     const result = await shared;
-    if (result.kind === 'ok' && options.proof !== undefined && usable) this.cache.put(this.cache.proofId(options.proof), usable.id, usable.password_hash!, key);
+    // The entry the check left names the row and hash it verified (this caller may have joined a
+    // check that began before a password change, and read the new row).
+    const verified = this.cache.get(credential);
+    if (result.kind === 'ok' && verified) this.rememberProof(options.proof, result.user.username, pw, verified);
     return result;
+  }
+
+  private rememberProof(proof: LoginOptions['proof'], username: string, pw: string, verified: { userId: string; passwordHash: string; usernameKey: string }): void {
+    if (proof === undefined || proof.presented !== proof.canonical(username, pw)) return;
+    this.cache.put(this.cache.proofId(proof.presented), verified.userId, verified.passwordHash, verified.usernameKey);
   }
 
   /** The user, when `proof` (the exact credential bytes a scheme received, e.g. a Basic token68) passed
