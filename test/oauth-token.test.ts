@@ -727,6 +727,42 @@ describeEachEngine('oauth token side', (engine) => {
       expectError(await revoke({ token: pair.refresh_token }, { authorization: c.basic }), 401, 'invalid_client');
       expect((await introspect({ token: pair.refresh_token }, { authorization: rs.basic })).json()).toEqual({ active: false });
     });
+
+    it('a removed client: its access tokens introspect inactive, and a client added later under its id inherits nothing (CA-13)', async () => {
+      const rs = await confidential(['client_credentials']);
+      const c = await confidential(['password', 'refresh_token', 'client_credentials']);
+      const u = await user();
+      const pair = (await token({ grant_type: 'password', username: u.username, password: PW }, { authorization: c.basic })).json();
+      const jwt = (await ccToken(c)).access_token as string;
+      const o = await confidential(['client_credentials'], { tokenFormat: 'opaque' });
+      const opaque = (await ccToken(o)).access_token as string;
+      for (const at of [pair.access_token, jwt]) expect((await introspect({ token: at }, { authorization: rs.basic })).json().active).toBe(true);
+      await s.g.clients.remove(c.id);
+      await s.g.clients.remove(o.id);
+      for (const at of [pair.access_token, jwt, opaque]) expect((await introspect({ token: at }, { authorization: rs.basic })).json()).toEqual({ active: false });
+      expect((await resource(opaque)).status).toBe(401);
+      // The same id again, with a new secret: the old refresh token does not come back to life.
+      const again = await confidential(['password', 'refresh_token'], {}, c.id);
+      expectError(await token({ grant_type: 'refresh_token', refresh_token: pair.refresh_token }, { authorization: again.basic }), 400, 'invalid_grant');
+    });
+
+    it('refuses to register the JWT login\'s own client id', async () => {
+      await expect(s.g.clients.create({ clientId: 'gatehouse-login', grantTypes: ['client_credentials'] })).rejects.toThrow(/reserved/);
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------
+  describe('empty parameters (RFC 6749 §3.2: sent without a value = omitted)', () => {
+    it('scope=, client_secret= and client_id= alongside Basic, and code_verifier= are ignored', async () => {
+      const c = await confidential(['client_credentials', 'password', 'refresh_token']);
+      expect((await token({ grant_type: 'client_credentials', scope: '' }, { authorization: c.basic })).status).toBe(200);
+      expect((await token({ grant_type: 'client_credentials', client_secret: '', client_id: '' }, { authorization: c.basic })).status).toBe(200);
+      const u = await user();
+      const pair = (await token({ grant_type: 'password', username: u.username, password: PW, scope: '' }, { authorization: c.basic })).json();
+      expect((await token({ grant_type: 'refresh_token', refresh_token: pair.refresh_token, scope: '' }, { authorization: c.basic })).status).toBe(200);
+      expect((await introspect({ token: pair.access_token, token_type_hint: '' }, { authorization: c.basic })).json().active).toBe(true);
+      expectError(await token({ grant_type: '' }, { authorization: c.basic }), 400, 'invalid_request');
+    });
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -780,3 +816,26 @@ describeEachEngine('oauth token side', (engine) => {
   });
 });
 
+
+describeEachEngine('oauth endpoints that take a client secret, over plain HTTP', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startOne(engine, { flags: { ...FAST_ARGON2, 'trust-proxy': true } });
+  }, 60_000);
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('the token, revocation and introspection endpoints answer a remote client over plain HTTP with 403 insecure_transport', async () => {
+    const { secret } = await s.g.clients.create({ clientId: 'remote', grantTypes: ['client_credentials'] });
+    const auth = clientBasic('remote', secret!);
+    const remote = { authorization: auth, 'x-forwarded-for': '203.0.113.9' };
+    const at = (await post(`${s.url}/oauth/token`, { grant_type: 'client_credentials' }, { authorization: auth })).json().access_token as string;
+    for (const [path, fields] of [['/oauth/token', { grant_type: 'client_credentials' }], ['/oauth/revoke', { token: at }], ['/oauth/introspect', { token: at }]] as const) {
+      const r = await post(`${s.url}${path}`, fields, remote);
+      expect(r.status, path).toBe(403);
+      expect(r.json(), path).toMatchObject({ error: 'insecure_transport' });
+      expect((await post(`${s.url}${path}`, fields, { ...remote, 'x-forwarded-proto': 'https' })).status, path).toBe(200);
+    }
+  });
+});

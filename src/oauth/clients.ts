@@ -7,6 +7,7 @@ import { hashToken, randomToken } from '../crypto/tokens.js';
 import type { ClientRow } from '../store/clients.js';
 import type { FreshCache } from '../store/fresh-cache.js';
 import type { Store } from '../store/store.js';
+import { JWT_LOGIN_CLIENT } from '../jwt-login/deps.js';
 import type { Scopes } from './scopes.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'] as const;
@@ -154,6 +155,7 @@ export class Clients {
   async create(input: NewClient): Promise<{ client: Client; secret: string | undefined; warnings: string[] }> {
     const id = input.clientId;
     if (!/^[\x21-\x7e]{1,128}$/.test(id) || id.includes(':')) throw new InvalidClientRegistration('client_id must be 1-128 visible ASCII characters without ":"');
+    if (id === JWT_LOGIN_CLIENT) throw new InvalidClientRegistration(`client_id "${id}" is reserved: the JWT login's tokens carry it`);
     const grants = [...new Set(input.grantTypes)];
     if (grants.length === 0) throw new InvalidClientRegistration('give at least one --grant');
     for (const g of grants) if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new InvalidClientRegistration(`unknown grant type "${g}"; choose from ${GRANT_TYPES.join(', ')}`);
@@ -210,8 +212,17 @@ export class Clients {
     return (await this.store.clients.list()).map(toClient);
   }
 
+  /** Remove a client, and in the same transaction revoke what it was issued: its refresh families
+   * and recorded access tokens (catalogue CA-13), so that nothing of it lives on, nor comes back
+   * with a client registered later under the same id. Its codes and consents go by cascade. */
   async remove(clientId: string): Promise<void> {
-    if (!(await this.store.clients.remove(clientId))) throw new ClientNotFound(clientId);
+    const now = this.clock.now();
+    const removed = await this.store.transaction(async (tx) => {
+      if (!(await tx.clients.remove(clientId))) return false;
+      await tx.refreshTokens.revokeForClient(clientId, now, 'client-removed');
+      return true;
+    });
+    if (!removed) throw new ClientNotFound(clientId);
   }
 
   /** A new secret; the old one stops working at once. */

@@ -5,9 +5,10 @@
 import { hashToken, looksLikeToken } from '../crypto/tokens.js';
 import { errorReply, type Reply } from '../schemes/http-auth/replies.js';
 import type { AccessTokenRow } from '../store/access-tokens.js';
+import { JWT_LOGIN_CLIENT } from '../jwt-login/deps.js';
 import { authenticateClient } from './client-auth.js';
 import { findAccessToken, type OAuthDeps } from './deps.js';
-import type { TokenRequest } from './token-endpoint.js';
+import { checkTokenRequest, type TokenRequest } from './token-endpoint.js';
 
 const answer = (body: Record<string, unknown>): Reply => ({ status: 200, headers: { 'cache-control': 'no-store' }, body });
 const INACTIVE = answer({ active: false });
@@ -26,7 +27,8 @@ export async function opaqueTokenActive(deps: OAuthDeps, row: AccessTokenRow): P
 }
 
 export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps): Promise<Reply> {
-  if (!req.form) return errorReply(400, 'invalid_request', 'Send the parameters as application/x-www-form-urlencoded.');
+  const refused = checkTokenRequest(req, 'introspection');
+  if (refused || !req.form) return refused!;
   const auth = await authenticateClient({ authorization: req.authorization, body: req.form, realm: deps.realm }, deps.clients);
   if ('reply' in auth) return auth.reply;
   if (auth.client.type !== 'confidential') return errorReply(401, 'invalid_client', 'Only confidential clients may introspect tokens.', { 'www-authenticate': `Basic realm="${deps.realm}", charset="UTF-8"` });
@@ -64,6 +66,8 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
   }
   const record = await findAccessToken(deps, hashToken(token));
   if (record && record.revoked_at !== null) return INACTIVE;
+  // A JWT of a removed client (CA-13); the JWT login's own client is not a registered one.
+  if (claims.client_id !== JWT_LOGIN_CLIENT && !(await deps.clients.find(claims.client_id))) return INACTIVE;
   const isClientToken = claims.sub === claims.client_id;
   const user = isClientToken ? { ok: true } : await userActive(deps, claims.sub);
   if (!user.ok) return INACTIVE;

@@ -6,12 +6,13 @@ import { hashToken, looksLikeToken } from '../crypto/tokens.js';
 import { errorReply, type Reply } from '../schemes/http-auth/replies.js';
 import { authenticateClient } from './client-auth.js';
 import type { OAuthDeps } from './deps.js';
-import type { TokenRequest } from './token-endpoint.js';
+import { checkTokenRequest, type TokenRequest } from './token-endpoint.js';
 
 const OK: Reply = { status: 200, headers: { 'cache-control': 'no-store' }, body: {} };
 
 export async function revocationEndpoint(req: TokenRequest, deps: OAuthDeps): Promise<Reply> {
-  if (!req.form) return errorReply(400, 'invalid_request', 'Send the parameters as application/x-www-form-urlencoded.');
+  const refused = checkTokenRequest(req, 'revocation');
+  if (refused || !req.form) return refused!;
   const auth = await authenticateClient({ authorization: req.authorization, body: req.form, realm: deps.realm }, deps.clients);
   if ('reply' in auth) return auth.reply;
   const token = req.form.token;

@@ -19,9 +19,18 @@ export interface TokenRequest {
   secureEnough: boolean;
 }
 
-export async function tokenEndpoint(req: TokenRequest, deps: OAuthDeps): Promise<Reply> {
+/** What the token, revocation and introspection endpoints check before anything else: a form body,
+ * and a transport that keeps the client's secret and the tokens confidential (RFC 6749 §3.2, RFC
+ * 7009 §5, RFC 7662 §4: TLS; plain HTTP only from this machine or with --allow-insecure-http). */
+export function checkTokenRequest(req: TokenRequest, endpoint: string): Reply | undefined {
   if (!req.form) return errorReply(400, 'invalid_request', 'Send the parameters as application/x-www-form-urlencoded.');
-  if (!req.secureEnough) return errorReply(403, 'insecure_transport', 'The token endpoint is served only over HTTPS (or to this machine).');
+  if (!req.secureEnough) return errorReply(403, 'insecure_transport', `The ${endpoint} endpoint is served only over HTTPS (or to this machine).`);
+  return undefined;
+}
+
+export async function tokenEndpoint(req: TokenRequest, deps: OAuthDeps): Promise<Reply> {
+  const refused = checkTokenRequest(req, 'token');
+  if (refused || !req.form) return refused!;
   const body = req.form;
   const auth = await authenticateClient({ authorization: req.authorization, body, realm: deps.realm }, deps.clients);
   if ('reply' in auth) return auth.reply;

@@ -32,6 +32,12 @@ export class AccessTokensRepo {
     if (Number(r.numUpdatedRows) > 0) await this.changes.changed(ACCESS_TOKENS_CHANGED);
   }
 
+  /** Every recorded token of a client, revoked (the client is being removed). */
+  async revokeForClient(clientId: string, now: number): Promise<void> {
+    const r = await this.db.updateTable('access_tokens').set({ revoked_at: now }).where('client_id', '=', clientId).where('revoked_at', 'is', null).executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await this.changes.changed(ACCESS_TOKENS_CHANGED);
+  }
+
   async purgeExpired(now: number): Promise<number> {
     const r = await this.db.deleteFrom('access_tokens').where('expires_at', '<=', now).executeTakeFirst();
     return Number(r.numDeletedRows);

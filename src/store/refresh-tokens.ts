@@ -74,6 +74,13 @@ export class RefreshTokensRepo {
     return ids.length;
   }
 
+  /** Revoke every live family of a client (the client is being removed): a client registered
+   * later under the same id must not inherit them. Its access tokens go with them. */
+  async revokeForClient(clientId: string, now: number, reason: string): Promise<void> {
+    await this.db.updateTable('refresh_families').set({ revoked_at: now, revoked_reason: reason }).where('client_id', '=', clientId).where('revoked_at', 'is', null).execute();
+    await this.accessTokens.revokeForClient(clientId, now);
+  }
+
   listTokens(familyId: string): Promise<RefreshTokenRow[]> {
     return this.db.selectFrom('refresh_tokens').selectAll().where('family_id', '=', familyId).orderBy('generation').orderBy('created_at').execute();
   }

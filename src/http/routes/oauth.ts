@@ -13,12 +13,23 @@ import { send, toAuthRequest } from '../auth-request.js';
 import { sessionDeps, toSessionRequest } from './sessions.js';
 import { BEARER_REALM } from './jwt-login.js';
 
+/** RFC 6749 §3.2: a parameter sent without a value is treated as omitted. */
+function withoutEmpty(form: Record<string, string>): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const name in form) {
+    if (form[name] !== '') continue;
+    out ??= Object.assign(Object.create(null) as Record<string, string>, form);
+    delete out[name];
+  }
+  return out ?? form;
+}
+
 export function oauthRoutes(app: FastifyInstance, g: Gatehouse, options: { authorizationEndpoint: boolean }): void {
   const toTokenRequest = (req: FastifyRequest): TokenRequest => {
     const auth = toAuthRequest(req, g.settings.allowInsecureHttp);
     const isForm = /^application\/x-www-form-urlencoded\s*(;|$)/i.test(String(req.headers['content-type'] ?? ''));
     return {
-      form: isForm ? ((req.body as Record<string, string> | undefined) ?? {}) : undefined,
+      form: isForm ? withoutEmpty((req.body as Record<string, string> | undefined) ?? {}) : undefined,
       authorization: auth.authorization,
       ip: req.ip,
       secureEnough: auth.secureEnough,
