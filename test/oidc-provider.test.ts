@@ -662,6 +662,17 @@ describeEachEngine('OpenID Connect provider (conformance-style negatives)', (eng
     expect(refreshed.json().error).toBe('invalid_grant');
   });
 
+  it('CA-13: UserInfo refuses an implicit-flow access token (no stored row) once its client is removed', async () => {
+    const { b } = await signedIn((await user()).username);
+    const c = await client('implicit');
+    const ok = await b.get(url(authParams(c.id, 'id_token token')));
+    expect(ok.status).toBe(303);
+    const at = redirectParams(ok.headers.location!, 'fragment').get('access_token')!;
+    expect((await userinfo(at)).status).toBe(200);
+    await s.g.clients.remove(c.id);
+    expectBearerError(await userinfo(at), 401, 'invalid_token');
+  });
+
   it('oidcc-codereuse (TK-01), client without refresh tokens: the replay still kills the first access token at UserInfo', async () => {
     const u = await user();
     const c = await client('code-only');

@@ -1,6 +1,8 @@
 // What the OAuth endpoints need, and small helpers they share.
 import type { Accounts } from '../accounts/accounts.js';
 import type { Clock } from '../clock.js';
+import { hashToken } from '../crypto/tokens.js';
+import { JWT_LOGIN_CLIENT } from '../jwt-login/deps.js';
 import { ACCESS_TOKENS_CHANGED, type AccessTokenRow } from '../store/access-tokens.js';
 import type { FreshCache } from '../store/fresh-cache.js';
 import type { Store } from '../store/store.js';
@@ -31,6 +33,15 @@ export interface OAuthDeps {
 /** The stored row of an access token (opaque, or the record of a JWT), through the cache. */
 export function findAccessToken(deps: OAuthDeps, hash: string): Promise<AccessTokenRow | undefined> {
   return deps.accessTokenRows.get(hash, ACCESS_TOKENS_CHANGED, () => deps.store.accessTokens.find(hash));
+}
+
+/** What a verified JWT access token of ours must also be to count as active (introspection,
+ * UserInfo): not revoked (a row recorded for it says so), and issued to a client that still exists
+ * (catalogue CA-13; the JWT login's tokens carry its own id, which is not a registered client). */
+export async function jwtStillActive(deps: OAuthDeps, token: string, clientId: string): Promise<boolean> {
+  const record = await findAccessToken(deps, hashToken(token));
+  if (record && record.revoked_at !== null) return false;
+  return clientId === JWT_LOGIN_CLIENT || (await deps.clients.find(clientId)) !== undefined;
 }
 
 /** RFC 6749 §3.3: the scope to grant. Omitted: every resource scope the client may have (the

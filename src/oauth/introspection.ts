@@ -5,9 +5,8 @@
 import { hashToken, looksLikeToken } from '../crypto/tokens.js';
 import { errorReply, type Reply } from '../schemes/http-auth/replies.js';
 import type { AccessTokenRow } from '../store/access-tokens.js';
-import { JWT_LOGIN_CLIENT } from '../jwt-login/deps.js';
 import { authenticateClient } from './client-auth.js';
-import { findAccessToken, type OAuthDeps } from './deps.js';
+import { findAccessToken, jwtStillActive, type OAuthDeps } from './deps.js';
 import { checkTokenRequest, type TokenRequest } from './token-endpoint.js';
 
 const answer = (body: Record<string, unknown>): Reply => ({ status: 200, headers: { 'cache-control': 'no-store' }, body });
@@ -64,10 +63,7 @@ export async function introspectionEndpoint(req: TokenRequest, deps: OAuthDeps):
   } catch {
     return INACTIVE;
   }
-  const record = await findAccessToken(deps, hashToken(token));
-  if (record && record.revoked_at !== null) return INACTIVE;
-  // A JWT of a removed client (CA-13); the JWT login's own client is not a registered one.
-  if (claims.client_id !== JWT_LOGIN_CLIENT && !(await deps.clients.find(claims.client_id))) return INACTIVE;
+  if (!(await jwtStillActive(deps, token, claims.client_id))) return INACTIVE;
   const isClientToken = claims.sub === claims.client_id;
   const user = isClientToken ? { ok: true } : await userActive(deps, claims.sub);
   if (!user.ok) return INACTIVE;

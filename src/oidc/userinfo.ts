@@ -8,7 +8,7 @@ import { extractBearer } from '../schemes/bearer/authenticate.js';
 import { bearerError } from '../schemes/bearer/challenge.js';
 import type { AuthRequest, Reply } from '../schemes/http-auth/replies.js';
 import { InvalidAccessToken } from '../tokens/access-token.js';
-import { findAccessToken, type OAuthDeps } from '../oauth/deps.js';
+import { findAccessToken, jwtStillActive, type OAuthDeps } from '../oauth/deps.js';
 import { opaqueTokenActive } from '../oauth/introspection.js';
 import { userClaims } from './claims.js';
 
@@ -41,8 +41,7 @@ export async function userinfoEndpoint(req: UserinfoRequest, deps: OAuthDeps, re
   } else {
     try {
       const claims = await deps.tokens.verifyAnyAudience(got.token, deps.scopes.audiences());
-      const record = await findAccessToken(deps, hashToken(got.token));
-      if (record && record.revoked_at !== null) return bearerError(realm, 'invalid_token', INVALID);
+      if (!(await jwtStillActive(deps, got.token, claims.client_id))) return bearerError(realm, 'invalid_token', INVALID);
       // A client's own token (client_credentials) has no user behind it.
       if (claims.sub === claims.client_id) return bearerError(realm, 'invalid_token', 'This access token was issued to a client, not for a user.');
       sub = claims.sub;
