@@ -15,7 +15,7 @@ export async function maintain(g: Gatehouse): Promise<void> {
   await g.store.digestNonces.purgeExpired(now - 60_000);
   await g.store.signingKeys.purgeUnpublished(now);
   await g.store.refreshTokens.purgeExpired(now);
-  await g.store.sessions.purgeExpired(now, now - g.settings.sessionIdleTtl * 1000);
+  await g.sessions.purgeExpired(now);
   await g.store.accessTokens.purgeExpired(now);
   // A session lives at most GATEHOUSE_SESSION_ABSOLUTE_TTL: its record of signed-in clients no longer.
   await g.store.sessionClients.purgeOlderThan(now - g.settings.sessionAbsoluteTtl * 1000);

@@ -1076,6 +1076,20 @@ describeEachEngine('OpenID Connect provider (conformance-style negatives)', (eng
     expect(bc.for(c.id)).toHaveLength(1);
   });
 
+  it('a session that runs out ends like a logout: its clients get a logout token, on its next use or at the maintenance purge', async () => {
+    const seen = await rpSession();
+    const unseen = await rpSession();
+    clock.advance(s.settings.sessionIdleTtl * 1000 + 1000);
+    expect(await sessionAlive(seen.b)).toBe(false);
+    for (let i = 0; i < 40 && bc.for(seen.c.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(bc.for(seen.c.id)).toHaveLength(1);
+    await expectLogoutToken(bc.for(seen.c.id)[0]!, seen.c.id, seen.u.id, seen.sid);
+    expect(bc.for(unseen.c.id)).toHaveLength(0);
+    expect(await s.g.sessions.purgeExpired(clock.now())).toBeGreaterThanOrEqual(1);
+    expect(bc.for(unseen.c.id)).toHaveLength(1);
+    await expectLogoutToken(bc.for(unseen.c.id)[0]!, unseen.c.id, unseen.u.id, unseen.sid);
+  });
+
   it('RP-initiated logout without a session: nothing to confirm, straight 303 to the registered URI with state', async () => {
     const { c, idToken } = await rpSession();
     const r = await new Browser(s.url).get(logoutUrl({ id_token_hint: idToken, post_logout_redirect_uri: PLR, state: 'gone' }));

@@ -56,7 +56,9 @@ export class Sessions {
     if (!row) return undefined;
     const now = this.clock.now();
     if (row.expires_at <= now || row.last_seen_at + this.config.idleMs <= now) {
-      await this.store.sessions.remove(hash);
+      // A session that ran out ends like one logged out: its clients are told (back-channel), but
+      // this request does not wait for them.
+      if (await this.store.sessions.remove(hash)) void this.ended([hash]);
       return undefined;
     }
     const user = await this.store.users.findById(row.user_id);
@@ -72,6 +74,13 @@ export class Sessions {
     const removed = await this.store.sessions.remove(hashToken(id));
     if (removed) await this.ended([hashToken(id)]);
     return removed;
+  }
+
+  /** Remove the sessions that ran out (maintenance); their clients are told, as after a logout. */
+  async purgeExpired(now: number): Promise<number> {
+    const ended = await this.store.sessions.purgeExpired(now, now - this.config.idleMs);
+    if (ended.length) await this.ended(ended);
+    return ended.length;
   }
 
   private async ended(hashes: string[]): Promise<void> {

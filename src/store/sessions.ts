@@ -38,8 +38,9 @@ export class SessionsRepo {
     return Number(r.n);
   }
 
-  async purgeExpired(now: number, idleBefore: number): Promise<number> {
-    const r = await this.db.deleteFrom('sessions').where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleBefore)])).executeTakeFirst();
-    return Number(r.numDeletedRows);
+  /** Delete sessions past their absolute or idle limit; returns their id hashes. */
+  async purgeExpired(now: number, idleBefore: number): Promise<string[]> {
+    const rows = await this.db.deleteFrom('sessions').where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleBefore)])).returning('id_hash').execute();
+    return rows.map((r) => r.id_hash);
   }
 }
