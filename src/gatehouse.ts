@@ -109,6 +109,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       alg: settings.signingAlg,
       publishDelayMs: settings.keyPublishDelay * 1000,
       retireAfterMs: (settings.accessTokenTtl + settings.tokenLeeway) * 1000,
+      tokenLeewayMs: settings.tokenLeeway * 1000,
     };
     await openKeys(keys);
     if (role === 'server') {

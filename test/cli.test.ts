@@ -115,6 +115,19 @@ describe('cli [sqlite]', { timeout: 90_000 }, () => {
     expect((await login('alice', `${PW}\n`)).status).toBe(401);
   });
 
+  it('a yes/no flag written --flag=true / --flag=false means what it says; another value is a usage error', async () => {
+    const add = await run(['user', 'add', 'alice', '--password-stdin=true'], `${PW}\n`);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).not.toMatch(/without a password/);
+    expect(JSON.parse((await run(['user', 'list', '--json=yes'])).stdout)).toMatchObject([{ username: 'alice' }]);
+    expect((await run(['user', 'list', '--json=false'])).stdout).toMatch(/^USERNAME/);
+    const bad = await run(['user', 'list', '--json=maybe']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--json/);
+    server = await startServer(db);
+    expect((await login('alice', PW)).status).toBe(200);
+  });
+
   it('refuses a duplicate username, also in another case', async () => {
     expect((await run(['user', 'add', 'alice', '--password', PW])).code).toBe(0);
     for (const name of ['alice', 'ALICE', 'Alice']) {

@@ -309,6 +309,18 @@ describeEachEngine('signing keys at rest', (engine) => {
 });
 
 describeEachEngine('key rotation', (engine) => {
+  it('a client with a longer token lifetime of its own keeps its tokens verifiable after a rotation: the retired key stays published as long', async () => {
+    const { s, d, clock } = await oneServer(engine);
+    await s.g.clients.create({ clientId: 'long-lived', grantTypes: ['client_credentials'], accessTokenTtl: 3600 });
+    const initial = await rowsOf(d.db);
+    const k1 = initial.find((r) => r.active_from !== null)!.kid;
+    const r = (await rotateKeys(deps(s.g), { immediately: true }))!;
+    expect(r.retired).toBe(k1);
+    // 3600 s of the client's own lifetime plus the 30 s leeway, not the default 600 + 30.
+    expect(rowOf(await rowsOf(d.db), k1).published_until).toBe(clock.now() + (3600 + 30) * 1000);
+    expect(r.activatesAt + RETIRE_AFTER_MS).toBeLessThan(clock.now() + (3600 + 30) * 1000);
+  });
+
   it('R-09: next key published at once, signs after the publish delay; the retired key verifies until every token it signed has expired', async () => {
     const { s, d, clock } = await oneServer(engine);
     const t0 = clock.now();

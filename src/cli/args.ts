@@ -9,6 +9,15 @@ export interface Parsed {
   flags: Record<string, string | boolean>;
 }
 
+/** --flag=true / --flag=false (and yes/no, 1/0): a yes/no flag's value is a boolean, never a string
+ * that a command could mistake for "not given". */
+function yesNo(name: string, value: string | boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  if (/^(true|yes|1)$/i.test(value)) return true;
+  if (/^(false|no|0)$/i.test(value)) return false;
+  throw new UsageError(`--${name} takes no value, or true / false (got "${value}")`);
+}
+
 export function parseArgs(argv: string[], known: Record<string, FlagKind>): Parsed {
   const positionals: string[] = [];
   const flags: Record<string, string | boolean> = {};
@@ -32,7 +41,7 @@ export function parseArgs(argv: string[], known: Record<string, FlagKind>): Pars
     const kind = known[name];
     if (!kind) throw new UsageError(`unknown option --${name}`);
     if (kind === 'bool') {
-      flags[name] = value === undefined ? true : value;
+      flags[name] = value === undefined ? true : yesNo(name, value);
       continue;
     }
     if (value === undefined) {

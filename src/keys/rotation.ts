@@ -5,7 +5,7 @@
 // rotates.
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import type { Store } from '../store/store.js';
+import type { Repos, Store } from '../store/store.js';
 import type { SigningKeyRow } from '../store/signing-keys.js';
 import { KEYS_CHANGED } from './key-ring.js';
 import { generateSigningKey, keyState, type SigningAlgorithm } from './signing-key.js';
@@ -14,8 +14,17 @@ export interface KeyPolicy {
   alg: SigningAlgorithm;
   /** How long a new key is published before it may sign. */
   publishDelayMs: number;
-  /** How long a retired key stays published: the longest token lifetime plus leeway. */
+  /** How long a retired key stays published: the default token lifetime plus leeway, or longer
+   * when a client's own token lifetime (client add --token-ttl) is longer (see retirement()). */
   retireAfterMs: number;
+  /** The leeway added to a client's own token lifetime. */
+  tokenLeewayMs: number;
+}
+
+/** How long a key retired now stays published: long enough for every token it signed to expire. */
+async function retirement(tx: Repos, policy: KeyPolicy): Promise<number> {
+  const longest = await tx.clients.longestAccessTokenTtl();
+  return Math.max(policy.retireAfterMs, longest === undefined ? 0 : longest * 1000 + policy.tokenLeewayMs);
 }
 
 export class RotationError extends Error {}
@@ -84,10 +93,11 @@ export async function rotateKeys({ store, box, clock, policy }: Deps, options: {
     const active = rows.filter((r) => stateOf(r, now) === 'active').sort((a, b) => b.active_from! - a.active_from!)[0];
     const scheduled = rows.find((r) => r.active_from !== null && r.active_from > now);
     if (options.dueBefore !== undefined && (scheduled || (active && active.active_from! > options.dueBefore))) return undefined;
+    const retireAfterMs = await retirement(tx, policy);
     if (scheduled && options.immediately) {
       // An emergency while a rotation waits: bring it forward.
       await tx.signingKeys.setTimes(scheduled.kid, { active_from: now });
-      if (active) await tx.signingKeys.setTimes(active.kid, { active_until: now, published_until: now + policy.retireAfterMs });
+      if (active) await tx.signingKeys.setTimes(active.kid, { active_until: now, published_until: now + retireAfterMs });
       const waiting = rows.find((r) => r.active_from === null);
       await tx.changed(KEYS_CHANGED);
       return { activated: scheduled.kid, activatesAt: now, retired: active?.kid, next: waiting?.kid ?? scheduled.kid };
@@ -100,7 +110,7 @@ export async function rotateKeys({ store, box, clock, policy }: Deps, options: {
     }
     const activatesAt = options.immediately ? now : Math.max(now, next.created_at + policy.publishDelayMs);
     await tx.signingKeys.setTimes(next.kid, { active_from: activatesAt });
-    if (active) await tx.signingKeys.setTimes(active.kid, { active_until: activatesAt, published_until: activatesAt + policy.retireAfterMs });
+    if (active) await tx.signingKeys.setTimes(active.kid, { active_until: activatesAt, published_until: activatesAt + retireAfterMs });
     const fresh = { ...spare.shift()!, created_at: now };
     await tx.signingKeys.insert(fresh);
     await tx.changed(KEYS_CHANGED);

@@ -27,19 +27,21 @@ export async function revocationEndpoint(req: TokenRequest, deps: OAuthDeps): Pr
     return OK;
   }
   // A JWT access token: only a valid one of this client is recorded.
+  let claims;
   try {
-    const claims = await deps.tokens.verifyAnyAudience(token, deps.scopes.audiences());
-    if (claims.client_id === clientId) {
-      const hash = hashToken(token);
-      // A JWT issued within a grant already has a row: mark it; otherwise record the revocation.
-      if (await deps.store.accessTokens.find(hash)) await deps.store.accessTokens.revoke(hash, now);
-      else await deps.store.accessTokens.create({
-        token_hash: hashToken(token), client_id: clientId, user_id: null, scope: claims.scope ?? '', audience: claims.aud,
-        family_id: null, auth_time: null, created_at: now, expires_at: claims.exp * 1000 + deps.tokens.leewayMs, revoked_at: now,
-      });
-    }
+    claims = await deps.tokens.verifyAnyAudience(token, deps.scopes.audiences());
   } catch {
-    /* not ours, or no longer valid: nothing to revoke */
+    return OK; // not ours, or no longer valid: nothing to revoke
+  }
+  if (claims.client_id === clientId) {
+    // A database error here must not read as done: it reaches the error handler (503).
+    const hash = hashToken(token);
+    // A JWT issued within a grant already has a row: mark it; otherwise record the revocation.
+    if (await deps.store.accessTokens.find(hash)) await deps.store.accessTokens.revoke(hash, now);
+    else await deps.store.accessTokens.create({
+      token_hash: hash, client_id: clientId, user_id: null, scope: claims.scope ?? '', audience: claims.aud,
+      family_id: null, auth_time: null, created_at: now, expires_at: claims.exp * 1000 + deps.tokens.leewayMs, revoked_at: now,
+    });
   }
   return OK;
 }

@@ -57,11 +57,14 @@ export class SqliteChangeFeed extends ChangeFeed {
   }
 }
 
+const HEARTBEAT_MS = 10_000;
+
 export class PostgresChangeFeed extends ChangeFeed {
   private client: pg.Client | undefined;
   private generation = 0;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: pg.ClientConfig) {
     super();
@@ -71,8 +74,23 @@ export class PostgresChangeFeed extends ChangeFeed {
 
   private connect(): void {
     if (this.closed) return;
-    const client = new pg.Client(this.config);
+    // TCP keep-alive, and a query every HEARTBEAT_MS that must answer within it: a connection that
+    // died without a reset (a NAT or proxy dropping it) would otherwise never say so, and the caches
+    // would go on trusting a token no notification can change any more.
+    const client = new pg.Client({ ...this.config, keepAlive: true, keepAliveInitialDelayMillis: HEARTBEAT_MS });
+    clearInterval(this.heartbeat);
+    const heartbeat = (this.heartbeat = setInterval(() => {
+      if (this.client !== client) return;
+      const late = setTimeout(lost, HEARTBEAT_MS);
+      late.unref();
+      client.query('select 1').then(() => clearTimeout(late), () => {
+        clearTimeout(late);
+        lost();
+      });
+    }, HEARTBEAT_MS));
+    heartbeat.unref();
     const lost = () => {
+      clearInterval(heartbeat);
       if (this.client === client) this.client = undefined;
       client.removeAllListeners();
       client.on('error', () => {});
@@ -103,6 +121,7 @@ export class PostgresChangeFeed extends ChangeFeed {
   override async close(): Promise<void> {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
     const c = this.client;
     this.client = undefined;
     if (c) {

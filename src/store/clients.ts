@@ -39,6 +39,12 @@ export class ClientsRepo {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /** The longest access-token lifetime a client has of its own (seconds), if any has one. */
+  async longestAccessTokenTtl(): Promise<number | undefined> {
+    const row = await this.db.selectFrom('clients').select((eb) => eb.fn.max('access_token_ttl').as('longest')).executeTakeFirst();
+    return row?.longest === null || row?.longest === undefined ? undefined : Number(row.longest);
+  }
+
   async remove(clientId: string): Promise<boolean> {
     const r = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
     await this.changes.changed('clients');
