@@ -49,35 +49,45 @@ interface Deps {
 /** At start: make sure there is a key that signs and a next key published behind it. Keys are
  * created only when the table holds none; stored keys that do not decrypt stop the start before
  * this runs (see key-ring.ts). Returns the kids created. */
-export async function ensureKeys({ store, box, clock, policy }: Deps): Promise<string[]> {
-  const spare = [await generateSigningKey(policy.alg, box, clock.now()), await generateSigningKey(policy.alg, box, clock.now())];
-  return store.transaction(async (tx) => {
+export async function ensureKeys(deps: Deps): Promise<string[]> {
+  const spare = await spareKeys(deps);
+  return deps.store.transaction(async (tx) => {
     await tx.meta.lock('signing-keys');
-    const now = clock.now();
-    const rows = (await tx.signingKeys.list()).filter((r) => stateOf(r, now) !== 'removed');
-    const created: string[] = [];
-    const take = async (fields: Partial<SigningKeyRow>) => {
-      const row = { ...spare.shift()!, created_at: now, ...fields };
-      await tx.signingKeys.insert(row);
-      created.push(row.kid);
-      return row;
-    };
-    const signing = rows.some((r) => stateOf(r, now) === 'active');
-    const scheduled = rows.some((r) => r.active_from !== null && r.active_from > now);
-    let unscheduled = rows.filter((r) => r.active_from === null);
-    if (!signing && !scheduled) {
-      // Nothing signs: first start (no resource server has cached anything yet), or every key was
-      // revoked. Promote a published next key if there is one, else make one that signs now.
-      const promote = unscheduled[0];
-      if (promote) {
-        await tx.signingKeys.setTimes(promote.kid, { active_from: now });
-        unscheduled = unscheduled.slice(1);
-      } else await take({ active_from: now });
-    }
-    if (unscheduled.length === 0) await take({});
-    if (created.length || (!signing && !scheduled)) await tx.changed(KEYS_CHANGED);
-    return created;
+    return fillIn(tx, spare, deps.clock.now());
   });
+}
+
+/** Two keys made ahead of a transaction (generating one is slow; a transaction waits for nothing
+ * but the database). */
+async function spareKeys({ box, clock, policy }: Deps): Promise<SigningKeyRow[]> {
+  return [await generateSigningKey(policy.alg, box, clock.now()), await generateSigningKey(policy.alg, box, clock.now())];
+}
+
+/** In `tx`: a key that signs and a next key published behind it, taken from `spare` as needed. */
+async function fillIn(tx: Repos, spare: SigningKeyRow[], now: number): Promise<string[]> {
+  const rows = (await tx.signingKeys.list()).filter((r) => stateOf(r, now) !== 'removed');
+  const created: string[] = [];
+  const take = async (fields: Partial<SigningKeyRow>) => {
+    const row = { ...spare.shift()!, created_at: now, ...fields };
+    await tx.signingKeys.insert(row);
+    created.push(row.kid);
+    return row;
+  };
+  const signing = rows.some((r) => stateOf(r, now) === 'active');
+  const scheduled = rows.some((r) => r.active_from !== null && r.active_from > now);
+  let unscheduled = rows.filter((r) => r.active_from === null);
+  if (!signing && !scheduled) {
+    // Nothing signs: first start (no resource server has cached anything yet), or every key was
+    // revoked. Promote a published next key if there is one, else make one that signs now.
+    const promote = unscheduled[0];
+    if (promote) {
+      await tx.signingKeys.setTimes(promote.kid, { active_from: now });
+      unscheduled = unscheduled.slice(1);
+    } else await take({ active_from: now });
+  }
+  if (unscheduled.length === 0) await take({});
+  if (created.length || (!signing && !scheduled)) await tx.changed(KEYS_CHANGED);
+  return created;
 }
 
 /** Schedule the next key to start signing, retire the active one at that moment, and publish a
@@ -121,12 +131,14 @@ export async function rotateKeys({ store, box, clock, policy }: Deps, options: {
 /** Emergency removal: the key stops being published at once and every token it signed fails. If it
  * was signing, the next key takes over now. */
 export async function revokeKey(deps: Deps, kid: string): Promise<{ created: string[] }> {
-  const found = await deps.store.transaction(async (tx) => {
+  const spare = await spareKeys(deps);
+  // One transaction: no reader ever sees the key gone and no successor signing yet.
+  const created = await deps.store.transaction(async (tx) => {
     await tx.meta.lock('signing-keys');
     const now = deps.clock.now();
     const rows = await tx.signingKeys.list();
     const row = rows.find((r) => r.kid === kid);
-    if (!row) return false;
+    if (!row) return undefined;
     await tx.signingKeys.remove(kid);
     const scheduled = rows.find((r) => r.active_from !== null && r.active_from > now);
     const active = rows.filter((r) => r.kid !== kid && stateOf(r, now) === 'active');
@@ -135,8 +147,8 @@ export async function revokeKey(deps: Deps, kid: string): Promise<{ created: str
     // retiring at that time (a later rotation schedules another).
     if (scheduled?.kid === kid) for (const a of active) await tx.signingKeys.setTimes(a.kid, { active_until: null, published_until: null });
     await tx.changed(KEYS_CHANGED);
-    return true;
+    return fillIn(tx, spare, now);
   });
-  if (!found) throw new RotationError(`no signing key with kid ${kid}`);
-  return { created: await ensureKeys(deps) };
+  if (!created) throw new RotationError(`no signing key with kid ${kid}`);
+  return { created };
 }
