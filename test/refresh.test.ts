@@ -408,6 +408,19 @@ describeEachEngine('JWT login and refresh-token families', (engine) => {
     });
   });
 
+  it('a used token replayed after its idle time (and after the purge) still revokes the family', async () => {
+    await withServer(engine, { 'refresh-idle-ttl': '600', 'refresh-absolute-ttl': '3600' }, async (s, clock) => {
+      const first = (await login(s.url)).refresh_token;
+      clock.advance(300_000);
+      const second = (await refreshOk(s, first)).refresh_token; // first: used at 300 s, idle until 600 s
+      clock.advance(301_000); // 601 s: first's idle time is over, second lives until 900 s
+      await s.g.store.refreshTokens.purgeExpired(clock.now());
+      await refreshRefused(s, first); // recognised as a replay, not as unknown
+      expect((await familyOf(s, second)).family.revoked_reason).toBe('reuse');
+      await refreshRefused(s, second);
+    });
+  });
+
   it('JW-22: past --refresh-absolute-ttl the family ends although each use slid the idle timeout', async () => {
     await withServer(engine, { 'refresh-idle-ttl': '600', 'refresh-absolute-ttl': '1000' }, async (s, clock) => {
       let t = (await login(s.url)).refresh_token;

@@ -91,9 +91,25 @@ export class RefreshTokensRepo {
 
   /** Drop families past their absolute lifetime (their tokens go with them) and tokens past their
    * own expiry. A revoked family stays until then, so that a late reuse is still recognised. */
+  /** Delete expired families (their tokens go by cascade) and expired tokens, except a used token of
+   * a live family: replayed late, it must still be recognised and revoke the family (RFC 9700
+   * §4.14.2), not be refused as unknown. */
   async purgeExpired(now: number): Promise<number> {
     const f = await this.db.deleteFrom('refresh_families').where('expires_at', '<=', now).executeTakeFirst();
-    const t = await this.db.deleteFrom('refresh_tokens').where('expires_at', '<=', now).executeTakeFirst();
+    const t = await this.db
+      .deleteFrom('refresh_tokens')
+      .where('expires_at', '<=', now)
+      .where((eb) =>
+        eb.or([
+          eb('used_at', 'is', null),
+          eb.not(
+            eb.exists(
+              eb.selectFrom('refresh_families').select('refresh_families.id').whereRef('refresh_families.id', '=', 'refresh_tokens.family_id').where('refresh_families.revoked_at', 'is', null),
+            ),
+          ),
+        ]),
+      )
+      .executeTakeFirst();
     return Number(f.numDeletedRows) + Number(t.numDeletedRows);
   }
 }
