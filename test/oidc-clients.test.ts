@@ -269,14 +269,20 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
   });
 
   describe('hybrid flow', () => {
-    it('"code id_token" through openid-client (useCodeIdTokenResponseType): c_hash and nonce in the fragment ID token, then the code exchange', async () => {
+    /** A new user signs in through a hybrid request of a new client allowed the code and implicit grants. */
+    async function hybridSignIn(scope: string, responseType?: string, plugins: Parameters<typeof relyingParty>[4] = []) {
       const u = await user();
       const c = await confidential(['authorization_code', 'implicit']);
-      const config = await relyingParty(s.url, c.id, c.secret, client.ClientSecretBasic(c.secret), [client.useCodeIdTokenResponseType]);
+      const config = await relyingParty(s.url, c.id, c.secret, client.ClientSecretBasic(c.secret), plugins);
       const v = await requestValues();
-      const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, scope: 'openid profile', state: v.state, nonce: v.nonce, ...v.pkce });
-      expect(url.searchParams.get('response_type')).toBe('code id_token');
+      const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, ...(responseType ? { response_type: responseType } : {}), scope, state: v.state, nonce: v.nonce, ...v.pkce });
       const { location, fragment: f } = await signInForFragment(url, u.username);
+      return { u, c, config, v, url, location, f };
+    }
+
+    it('"code id_token" through openid-client (useCodeIdTokenResponseType): c_hash and nonce in the fragment ID token, then the code exchange', async () => {
+      const { u, c, config, v, url, location, f } = await hybridSignIn('openid profile', undefined, [client.useCodeIdTokenResponseType]);
+      expect(url.searchParams.get('response_type')).toBe('code id_token');
       expect([...f.keys()].sort()).toEqual(['code', 'id_token', 'iss', 'state']);
 
       // Independently of openid-client: the front-channel ID token and its c_hash.
@@ -296,12 +302,7 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
     });
 
     it('"code token": code and access token in the fragment, no ID token; the code exchanged by openid-client gives an ID token with the nonce', async () => {
-      const u = await user();
-      const c = await confidential(['authorization_code', 'implicit']);
-      const config = await relyingParty(s.url, c.id, c.secret, client.ClientSecretBasic(c.secret));
-      const v = await requestValues();
-      const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, response_type: 'code token', scope: 'openid profile', state: v.state, nonce: v.nonce, ...v.pkce });
-      const { location, fragment: f } = await signInForFragment(url, u.username);
+      const { u, c, config, v, f } = await hybridSignIn('openid profile', 'code token');
       expect(f.has('id_token')).toBe(false);
       expect(f.get('state')).toBe(v.state);
       expect(f.get('iss')).toBe(s.url);
@@ -326,12 +327,7 @@ describeEachEngine('OpenID Connect relying parties (openid-client v6)', (engine)
     });
 
     it('"code id_token token": jose validates the fragment ID token (nonce, c_hash, at_hash); the token-endpoint ID token has the same sub and nonce', async () => {
-      const u = await user();
-      const c = await confidential(['authorization_code', 'implicit']);
-      const config = await relyingParty(s.url, c.id, c.secret, client.ClientSecretBasic(c.secret));
-      const v = await requestValues();
-      const url = client.buildAuthorizationUrl(config, { redirect_uri: CB, response_type: 'code id_token token', scope: 'openid email', state: v.state, nonce: v.nonce, ...v.pkce });
-      const { location, fragment: f } = await signInForFragment(url, u.username);
+      const { u, c, config, v, f } = await hybridSignIn('openid email', 'code id_token token');
       expect(f.get('state')).toBe(v.state);
       expect(f.get('iss')).toBe(s.url);
       const code = f.get('code')!;

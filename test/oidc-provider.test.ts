@@ -641,16 +641,21 @@ describeEachEngine('OpenID Connect provider (conformance-style negatives)', (eng
   // ---------------------------------------------------------------------------------------------
   // code reuse
 
-  it('oidcc-codereuse (TK-01): second redemption → 400 invalid_grant; the first access token is then refused by UserInfo; the refresh token is dead', async () => {
+  /** A code of a new client of `kind` redeemed once (its access token works at UserInfo), then again. */
+  async function redeemTwice(kind: Kind) {
     const u = await user();
-    const c = await client('code');
+    const c = await client(kind);
     const a = await authorizeCode(new Browser(s.url), c, u.username);
     const first = await redeem(c, a.code, a.verifier);
     expect(first.status, first.body).toBe(200);
     const tokens = first.json() as TokenJson;
-    expect(tokens.id_token).toBeTruthy();
     expect((await userinfo(tokens.access_token)).status).toBe(200);
-    const replay = await redeem(c, a.code, a.verifier);
+    return { c, tokens, replay: await redeem(c, a.code, a.verifier) };
+  }
+
+  it('oidcc-codereuse (TK-01): second redemption → 400 invalid_grant; the first access token is then refused by UserInfo; the refresh token is dead', async () => {
+    const { c, tokens, replay } = await redeemTwice('code');
+    expect(tokens.id_token).toBeTruthy();
     expect(replay.status).toBe(400);
     expect(replay.headers['content-type']).toMatch(/^application\/json/);
     expect(replay.json().error).toBe('invalid_grant');
@@ -674,15 +679,8 @@ describeEachEngine('OpenID Connect provider (conformance-style negatives)', (eng
   });
 
   it('oidcc-codereuse (TK-01), client without refresh tokens: the replay still kills the first access token at UserInfo', async () => {
-    const u = await user();
-    const c = await client('code-only');
-    const a = await authorizeCode(new Browser(s.url), c, u.username);
-    const first = await redeem(c, a.code, a.verifier);
-    expect(first.status, first.body).toBe(200);
-    const tokens = first.json() as TokenJson;
+    const { tokens, replay } = await redeemTwice('code-only');
     expect(tokens.refresh_token).toBeUndefined();
-    expect((await userinfo(tokens.access_token)).status).toBe(200);
-    const replay = await redeem(c, a.code, a.verifier);
     expect(replay.status).toBe(400);
     expect(replay.json().error).toBe('invalid_grant');
     expectBearerError(await userinfo(tokens.access_token), 401, 'invalid_token');
