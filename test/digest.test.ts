@@ -1,6 +1,6 @@
 // HTTP Digest (RFC 7616) over real HTTP against real servers, on both engines. IDs refer to section 4.2
 // of the security test catalogue (DG-01 … DG-16). DG-14 (shared lockout counter) is covered elsewhere.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { safeEqual } from '../src/crypto/compare.js';
@@ -170,6 +170,20 @@ describeEachEngine('Digest', (engine) => {
       // The challenges that came with stale=true are fresh and work.
       const fresh = parseChallenges(stale.all('www-authenticate'))[0]!;
       expect((await send(s.url, fresh, alice)).r.status).toBe(200);
+    });
+
+    it('a nonce of the format before one HMAC served all algorithms gets stale=true, not a new login', async () => {
+      // Issued by the previous version: its own HMAC-SHA-256 per algorithm, same key, epoch and layout.
+      const nonces = s.g.digest.nonces as unknown as { key: Buffer; epoch: number };
+      const head = Buffer.alloc(18);
+      head.writeUIntBE(clock.now() + 60_000, 0, 6);
+      randomBytes(12).copy(head, 6);
+      const legacy = (alg: string) => Buffer.concat([head, createHmac('sha256', nonces.key).update(`nonce\0${nonces.epoch}\0gatehouse\0${alg}\0`).update(head).digest().subarray(0, 16)]).toString('base64url');
+      const ch = { ...(await challengeFor(s.url, 'SHA-256')), nonce: legacy('SHA-256') };
+      expectRejected((await send(s.url, ch, alice)).r, true);
+      expectRejected((await send(s.url, ch, { ...alice, password: 'wrong password' })).r, false);
+      // Bound to its algorithm as before: a SHA-256-sess nonce does not pass for SHA-256.
+      expectRejected((await send(s.url, { ...ch, nonce: legacy('SHA-256-sess') }, alice)).r, false);
     });
 
     it('DG-06: no downgrade to MD5, and each nonce is bound to its algorithm', async () => {

@@ -6,10 +6,9 @@ import type { NonceService } from './nonce.js';
 export function digestChallenges(realm: string, algorithms: readonly DigestAlgorithm[], nonces: NonceService, stale: boolean): string[] {
   // An algorithm offered twice (repeat-first, for clients that take the last challenge) carries the
   // same nonce both times: a nonce is unique per 401 response (§3.3) and bound to its algorithm.
-  const issued = new Map<DigestAlgorithm, string>();
+  const issued = nonces.issueAll(algorithms);
   return algorithms.map((algorithm) => {
-    let nonce = issued.get(algorithm);
-    if (nonce === undefined) issued.set(algorithm, (nonce = nonces.issue(algorithm)));
+    const nonce = issued.get(algorithm)!;
     const parts = [
       `realm=${quote(realm)}`,
       `qop="auth, auth-int"`,

@@ -1,11 +1,26 @@
 // RFC 7616 §3.3 nonce: stateless, unguessable, bound to the server key, the realm, the algorithm of
 // the challenge that carried it, and an expiry. Layout: base64url(expiry[6] || random[12] || tag[16]).
+// The challenges of one 401 share expiry and random part: one HMAC-SHA-512 over them gives four
+// independent 16-byte tags, one per algorithm (TAG_SLOTS), where one HMAC per algorithm cost four
+// times as much on every 401. A tag reveals nothing of the other slices, so a nonce still verifies
+// only for the algorithm it was issued with (catalogue DG-06).
 // Any instance holding the same key can check any nonce (catalogue DG-16); which (nonce, nc) pairs were
 // used lives in the store.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { randomPiece } from '../../crypto/random-pool.js';
 import type { Clock } from '../../clock.js';
 import type { DigestAlgorithm } from './algorithms.js';
+
+/** Where each algorithm's tag sits: block (one HMAC-SHA-512) and 16-byte slice of it. MD5 comes
+ * last, so the default SHA offer costs one block. */
+const TAG_SLOTS: Record<DigestAlgorithm, [block: number, slice: number]> = {
+  'SHA-512-256': [0, 0],
+  'SHA-512-256-sess': [0, 1],
+  'SHA-256': [0, 2],
+  'SHA-256-sess': [0, 3],
+  MD5: [1, 0],
+  'MD5-sess': [1, 1],
+};
 
 export type NonceState = 'valid' | 'expired' | 'invalid';
 
@@ -28,11 +43,24 @@ export class NonceService {
     this.opaque = createHmac('sha256', key).update(`opaque\0${realm}`).digest().subarray(0, 18).toString('base64url');
   }
 
-  issue(algorithm: DigestAlgorithm): string {
+  /** One nonce for each of `algorithms` (as in one 401), sharing expiry and random part. */
+  issueAll(algorithms: readonly DigestAlgorithm[]): Map<DigestAlgorithm, string> {
     const head = Buffer.alloc(18);
     head.writeUIntBE(this.clock.now() + this.ttlMs, 0, 6);
     randomPiece(12).copy(head, 6);
-    return Buffer.concat([head, this.tag(head, algorithm, this.epoch)]).toString('base64url');
+    const blocks: Buffer[] = [];
+    const out = new Map<DigestAlgorithm, string>();
+    for (const algorithm of algorithms) {
+      if (out.has(algorithm)) continue;
+      const [block, slice] = TAG_SLOTS[algorithm];
+      const tags = (blocks[block] ??= this.tags(head, block, this.epoch));
+      out.set(algorithm, Buffer.concat([head, tags.subarray(slice * 16, slice * 16 + 16)]).toString('base64url'));
+    }
+    return out;
+  }
+
+  issue(algorithm: DigestAlgorithm): string {
+    return this.issueAll([algorithm]).get(algorithm)!;
   }
 
   /** Nonces whose HMAC was verified, with their expiry: a nonce in use is checked once, not per request. */
@@ -54,9 +82,12 @@ export class NonceService {
     const raw = Buffer.from(nonce, 'base64url');
     const head = raw.subarray(0, 18);
     const expiresAt = head.readUIntBE(0, 6);
-    if (!timingSafeEqual(raw.subarray(18), this.tag(head, algorithm, this.epoch))) {
-      const previous = this.epoch > 0 && timingSafeEqual(raw.subarray(18), this.tag(head, algorithm, this.epoch - 1));
-      return previous ? { state: 'expired', expiresAt } : { state: 'invalid', expiresAt: 0 };
+    const tag = raw.subarray(18);
+    if (!timingSafeEqual(tag, this.tag(head, algorithm, this.epoch))) {
+      // A nonce of the previous epoch, or one issued before one HMAC served all algorithms (the
+      // upgrade): expired, so that the client retries with a new one without asking its user.
+      const older = (this.epoch > 0 && timingSafeEqual(tag, this.tag(head, algorithm, this.epoch - 1))) || timingSafeEqual(tag, this.legacyTag(head, algorithm, this.epoch));
+      return older ? { state: 'expired', expiresAt } : { state: 'invalid', expiresAt: 0 };
     }
     return { state: expiresAt > this.clock.now() ? 'valid' : 'expired', expiresAt };
   }
@@ -66,6 +97,16 @@ export class NonceService {
   readonly opaque: string;
 
   private tag(head: Buffer, algorithm: DigestAlgorithm, epoch: number): Buffer {
+    const [block, slice] = TAG_SLOTS[algorithm];
+    return this.tags(head, block, epoch).subarray(slice * 16, slice * 16 + 16);
+  }
+
+  private tags(head: Buffer, block: number, epoch: number): Buffer {
+    return createHmac('sha512', this.key).update(`nonces\0${epoch}\0${this.realm}\0${block}\0`).update(head).digest();
+  }
+
+  /** The tag of nonces issued by earlier versions (one HMAC-SHA-256 per algorithm). */
+  private legacyTag(head: Buffer, algorithm: DigestAlgorithm, epoch: number): Buffer {
     return createHmac('sha256', this.key).update(`nonce\0${epoch}\0${this.realm}\0${algorithm}\0`).update(head).digest().subarray(0, 16);
   }
 }
