@@ -3,6 +3,7 @@
 // instance at once.
 import type { Gatehouse } from './gatehouse.js';
 import { rotateKeys } from './keys/rotation.js';
+import { CHANGE_LOG_KEEP_MS } from './store/change-log.js';
 
 export const MAINTENANCE_INTERVAL_MS = 30_000;
 
@@ -21,6 +22,7 @@ export async function maintain(g: Gatehouse): Promise<void> {
   await g.store.sessionClients.purgeOlderThan(now - g.settings.sessionAbsoluteTtl * 1000);
   // Used codes are kept a day past expiry, so that a late replay still revokes what they issued.
   await g.store.authorizationCodes.purgeExpired(now - 86_400_000);
+  await g.store.changeLog.purge(Date.now() - CHANGE_LOG_KEEP_MS);
 }
 
 /** Run `maintain` every interval until stopped. Failures (a database outage) wait for the next turn. */

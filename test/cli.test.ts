@@ -232,7 +232,7 @@ describe('cli [sqlite]', { timeout: 90_000 }, () => {
 
   it('migrate applies the migrations once', async () => {
     const first = await run(['migrate']);
-    expect([first.code, first.stdout]).toEqual([0, 'applied: 001-initial, 002-tokens-and-sessions, 003-oauth, 004-oidc, 005-digest-claim-log\n']);
+    expect([first.code, first.stdout]).toEqual([0, 'applied: 001-initial, 002-tokens-and-sessions, 003-oauth, 004-oidc, 005-digest-claim-log, 006-change-log\n']);
     const again = await run(['migrate']);
     expect([again.code, again.stdout]).toEqual([0, 'the database is up to date\n']);
   });

@@ -51,7 +51,7 @@ describeEachEngine('store', (engine) => {
 
   it('applies each migration once; a second migrate applies nothing', async () => {
     expect(store.engine).toBe(engine);
-    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc', '005-digest-claim-log']);
+    expect(await store.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc', '005-digest-claim-log', '006-change-log']);
     expect(await store.migrate()).toEqual([]);
     second = await Store.open(db.url);
     expect(await second.migrate()).toEqual([]);
@@ -60,7 +60,7 @@ describeEachEngine('store', (engine) => {
     const other = await createTestDatabase(engine);
     const otherStore = await Store.open(other.url);
     try {
-      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc', '005-digest-claim-log']);
+      expect(await otherStore.migrate()).toEqual(['001-initial', '002-tokens-and-sessions', '003-oauth', '004-oidc', '005-digest-claim-log', '006-change-log']);
       expect(await otherStore.migrate()).toEqual([]);
     } finally {
       await otherStore.close();
@@ -73,7 +73,7 @@ describeEachEngine('store', (engine) => {
     const nonce = randomBytes(16).toString('base64url');
     const expires = Date.now() + 60_000;
     await store.db.insertInto('digest_nonce_uses').values([1, 2, 9].map((nc) => ({ nonce, nc, expires_at: expires }))).execute();
-    expect(await store.migrate()).toEqual(['005-digest-claim-log']);
+    expect(await store.migrate()).toEqual(['005-digest-claim-log', '006-change-log']);
     second = await Store.open(db.url);
     for (const s of [store, second]) for (const nc of [1, 2, 9]) expect(await s.digestNonces.claim(nonce, nc, expires)).toBe(false);
     expect(await second.digestNonces.claim(nonce, 3, expires)).toBe(true);

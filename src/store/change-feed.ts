@@ -1,7 +1,8 @@
 // Knowing, without a query, that nothing an authentication decision read has changed since.
 // Every write to users or failed-login counters made through this process bumps an epoch: per
 // account where the write names one, global otherwise. Writes by other processes are seen too:
-//   SQLite      PRAGMA data_version changes when another connection (the CLI) commits;
+//   SQLite      writers append to change_log (in the same transaction), every process reads it
+//               (change-log.ts);
 //   PostgreSQL  writers send NOTIFY gatehouse_auth (in the same transaction), every instance LISTENs.
 // token(account) is undefined when changes could be missed (the PostgreSQL listener is down); then
 // nothing may be served from a cache.
@@ -41,18 +42,38 @@ export class ChangeFeed {
 export class SqliteChangeFeed extends ChangeFeed {
   constructor(raw: BetterSqlite3.Database) {
     super();
-    // Reading data_version costs about 10 us, so one reading serves for a millisecond: a commit by
-    // another process is seen by requests that start at most 1 ms after it.
-    const version = raw.prepare('pragma data_version').pluck();
-    let value = '';
+    // Reading the log costs a few microseconds, so one reading serves for a millisecond: a change
+    // committed by another process is seen by requests that start at most 1 ms after it.
+    let newer: BetterSqlite3.Statement<[number], { seq: number; account: string | null }> | undefined;
+    let seen = -1;
     let readAt = -Infinity;
+    const read = () => {
+      // The table exists once the migrations ran; before that no cache holds anything.
+      newer ??= raw.prepare('select seq, account from change_log where seq >= ? order by seq');
+      if (seen < 0) {
+        seen = Number(raw.prepare('select coalesce(max(seq), 0) from change_log').pluck().get());
+        return;
+      }
+      const rows = newer.all(seen);
+      // The row seen last is gone: the purge ran past it, so changes may have been missed.
+      if (seen > 0 && rows[0]?.seq !== seen) this.bump();
+      for (const row of rows) {
+        if (row.seq === seen) continue;
+        this.bump(row.account ?? undefined);
+        seen = row.seq;
+      }
+    };
     this.external = () => {
       const now = performance.now();
       if (now - readAt >= 1) {
-        value = String(version.get());
         readAt = now;
+        try {
+          read();
+        } catch {
+          // Not migrated yet (no table), or the database is unreachable: the queries that follow fail.
+        }
       }
-      return value;
+      return '';
     };
   }
 }

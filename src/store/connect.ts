@@ -1,6 +1,6 @@
-// Opening a database: SQLite (better-sqlite3, WAL, synchronous=FULL, busy timeout) or PostgreSQL (pg).
+// Opening a database: SQLite (better-sqlite3, WAL, synchronous=FULL, a lock wait that never blocks: sqlite-driver.ts) or PostgreSQL (pg).
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type DatabaseIntrospector, type DatabaseMetadata, type SchemaMetadata, type TableMetadata } from 'kysely';
+import { Kysely, PostgresDialect, sql, type DatabaseIntrospector, type DatabaseMetadata, type SchemaMetadata, type TableMetadata } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
@@ -8,6 +8,7 @@ import { PostgresChangeFeed, SqliteChangeFeed, type ChangeFeed } from './change-
 import type { ClaimWriter } from './digest-nonces.js';
 import type { Database } from './schema.js';
 import { SqliteClaimLog } from './sqlite-claim-log.js';
+import { GatehouseSqliteDialect, isBusy, LockWait } from './sqlite-driver.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -47,7 +48,6 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
-  raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   // Savepoint journals (group-commit.ts) and other temporary files stay in memory, not on disk.
   raw.pragma('temp_store = MEMORY');
@@ -57,8 +57,9 @@ function connectSqlite(path: string, options: ConnectOptions): Connection {
   const sync = Number(raw.pragma('synchronous', { simple: true }));
   const wanted = (options.sqliteSynchronous ?? 'FULL') === 'FULL' ? 2 : 1;
   if (sync !== wanted) throw new Error(`SQLite refused synchronous=${options.sqliteSynchronous ?? 'FULL'}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  return { db, engine: 'sqlite', describe: `sqlite:${file}`, schema: undefined, feed: new SqliteChangeFeed(raw), claims: sqliteClaims(raw, db, options.sqliteSynchronous ?? 'FULL') };
+  const lock = new LockWait(raw);
+  const db = new Kysely<Database>({ dialect: new GatehouseSqliteDialect(raw, lock) });
+  return { db, engine: 'sqlite', describe: `sqlite:${file}`, schema: undefined, feed: new SqliteChangeFeed(raw), claims: sqliteClaims(raw, db, lock, options.sqliteSynchronous ?? 'FULL') };
 }
 
 async function connectPostgres(url: string, options: ConnectOptions): Promise<Connection> {
@@ -124,24 +125,6 @@ class OwnSchemaIntrospector implements DatabaseIntrospector {
   }
 }
 
-/** Kysely prepares every statement anew; better-sqlite3 statements can be reused. Keep the few
- * hundred distinct statements Gatehouse runs prepared. */
-function withStatementCache(raw: BetterSqlite3.Database) {
-  const prepared = new Map<string, BetterSqlite3.Statement>();
-  return {
-    close: () => raw.close(),
-    prepare: (text: string) => {
-      let stmt = prepared.get(text);
-      if (!stmt) {
-        if (prepared.size >= 500) prepared.clear();
-        stmt = raw.prepare(text);
-        prepared.set(text, stmt);
-      }
-      return stmt;
-    },
-  };
-}
-
 /** Digest claims on SQLite go to an append-only log judged in memory (sqlite-claim-log.ts). Each
  * batch is one BEGIN IMMEDIATE transaction that never interleaves with a Kysely transaction.
  * These commits alone run with synchronous=NORMAL: waiting for the disk on every Digest request
@@ -149,7 +132,7 @@ function withStatementCache(raw: BetterSqlite3.Database) {
  * the WAL); an OS crash or power loss may lose the last ones, and the server then retires every
  * outstanding nonce at its next start (schemes/digest/nonce-epoch.ts), so no pair can be replayed.
  * Every other commit still waits for the disk, and each such commit makes the earlier claims durable. */
-function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, synchronous: 'FULL' | 'NORMAL'): ClaimWriter {
+function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, lock: LockWait, synchronous: 'FULL' | 'NORMAL'): ClaimWriter {
   const log = new SqliteClaimLog(raw);
   const relaxed = raw.prepare('pragma synchronous = NORMAL');
   const restore = raw.prepare(`pragma synchronous = ${synchronous}`);
@@ -163,7 +146,18 @@ function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, synchro
   };
   // better-sqlite3 runs a batch synchronously, so nothing can interleave with it, except a Kysely
   // transaction that is open across awaits (Store.transaction): then wait for Kysely's connection lock.
-  const exclusive = async <T>(work: () => T): Promise<T> => (raw.inTransaction ? db.connection().execute(async () => work()) : work());
+  // The batch's BEGIN IMMEDIATE is tried once at once; when another process holds the write lock, it
+  // waits for it (sqlite-driver.ts) holding Kysely's connection, so no transaction can start meanwhile.
+  const exclusive = async <T>(work: () => T): Promise<T> => {
+    if (!raw.inTransaction) {
+      try {
+        return lock.once(work);
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+      }
+    }
+    return db.connection().execute(async () => lock.run(work));
+  };
   return {
     write: (batch) => exclusive(() => relaxedly(() => log.write(batch))),
     purge: (now) => exclusive(() => log.purge(now)),

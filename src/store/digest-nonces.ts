@@ -22,7 +22,7 @@ export class DigestNoncesRepo {
 
   constructor(private readonly db: Kysely<Database>, writer?: ClaimWriter) {
     this.writer = writer ?? { write: (batch) => this.writePortable(batch), purge: (now) => this.purgePortable(now), recorded: (nonce) => this.recordedPortable(nonce) };
-    this.queue = new BatchQueue(async (batch) => (await this.writer.write(batch)).map((won) => ({ ok: true, value: won === true })), MAX_BATCH);
+    this.queue = new BatchQueue(async (take) => (await this.writer.write(take())).map((won) => ({ ok: true, value: won === true })), MAX_BATCH);
   }
 
   /** Use (nonce, nc) once, atomically: of any number of racing requests, on any number of

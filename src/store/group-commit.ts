@@ -15,15 +15,17 @@ export class GroupCommit {
   private readonly queue: BatchQueue<Work, unknown>;
 
   constructor(private readonly db: Kysely<Database>) {
-    this.queue = new BatchQueue((batch) => this.db.connection().execute((conn) => this.write(conn, batch)), 64);
+    this.queue = new BatchQueue((take) => this.db.connection().execute((conn) => this.write(conn, take)), 64);
   }
 
   run<T>(work: (conn: Kysely<Database>) => Promise<T>): Promise<T> {
     return this.queue.push(work) as Promise<T>;
   }
 
-  private async write(conn: Kysely<Database>, batch: Work[]): Promise<Array<Settled<unknown>>> {
+  private async write(conn: Kysely<Database>, take: () => Work[]): Promise<Array<Settled<unknown>>> {
+    // Other processes may hold the write lock (sqlite-driver.ts): what arrives meanwhile joins the batch.
     await sql`begin immediate`.execute(conn);
+    const batch = take();
     const settled: Array<Settled<unknown>> = [];
     try {
       for (const work of batch) {

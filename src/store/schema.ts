@@ -1,5 +1,6 @@
 // Table types, the one schema for both engines. Times are milliseconds since the epoch (bigint in
 // PostgreSQL, parsed to number); flags are 0/1 integers so both engines read the same values.
+import type { Generated } from 'kysely';
 export interface UsersTable {
   id: string;
   username: string;
@@ -155,6 +156,13 @@ export interface SessionClientsTable {
   created_at: number;
 }
 
+/** SQLite only: writes that can change an authentication decision, read by every process (change-log.ts). */
+export interface ChangeLogTable {
+  seq: Generated<number>;
+  account: string | null;
+  at: number;
+}
+
 export interface Database {
   users: UsersTable;
   digest_credentials: DigestCredentialsTable;
@@ -170,4 +178,5 @@ export interface Database {
   consents: ConsentsTable;
   access_tokens: AccessTokensTable;
   session_clients: SessionClientsTable;
+  change_log: ChangeLogTable;
 }

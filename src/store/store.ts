@@ -2,6 +2,7 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { AUTH_CHANNEL, type ChangeFeed } from './change-feed.js';
 import { connect, type ConnectOptions, type Engine } from './connect.js';
+import { ChangeLogRepo } from './change-log.js';
 import { GroupCommit } from './group-commit.js';
 import { DigestCredentialsRepo } from './digest-credentials.js';
 import { DigestNoncesRepo, type ClaimWriter } from './digest-nonces.js';
@@ -39,6 +40,7 @@ export class Repos implements Changes {
   readonly consents: ConsentsRepo;
   readonly accessTokens: AccessTokensRepo;
   readonly sessionClients: SessionClientsRepo;
+  readonly changeLog: ChangeLogRepo;
 
   /** Inside a transaction, local bumps wait for the commit (`deferred`), so that no reader can
    * cache what the transaction had not yet committed under a token that will not change again. */
@@ -62,10 +64,12 @@ export class Repos implements Changes {
     this.authorizationCodes = new AuthorizationCodesRepo(db);
     this.consents = new ConsentsRepo(db);
     this.sessionClients = new SessionClientsRepo(db);
+    this.changeLog = new ChangeLogRepo(db, engine);
   }
 
   async changed(account?: string): Promise<void> {
     if (this.engine === 'postgres') await sql`select pg_notify(${AUTH_CHANNEL}, ${account ?? ''})`.execute(this.db);
+    else await this.changeLog.record(account, Date.now());
     if (this.deferred) this.deferred.push(account);
     else this.feed.bump(account);
   }

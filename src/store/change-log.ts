@@ -1,0 +1,28 @@
+// Cache invalidation between processes sharing one SQLite file. PostgreSQL tells every instance of
+// a change with NOTIFY (change-feed.ts); SQLite has no such channel, and its data_version moves on
+// every commit of any other process, which would empty every cache of every worker on every token
+// grant. So each change is appended to change_log (migration 006) in the writer's transaction, and
+// each process reads the new rows (SqliteChangeFeed) before it trusts a cache.
+import { sql, type Kysely } from 'kysely';
+import type { Engine } from './connect.js';
+import type { Database } from './schema.js';
+
+/** Rows are kept this long; a process that did not look for longer empties all its caches. */
+export const CHANGE_LOG_KEEP_MS = 10 * 60_000;
+
+export class ChangeLogRepo {
+  constructor(private readonly db: Kysely<Database>, private readonly engine: Engine) {}
+
+  /** Tell the other processes of a change to one account's state (or to anything: undefined). */
+  async record(account: string | undefined, at: number): Promise<void> {
+    if (this.engine !== 'sqlite') return;
+    await this.db.insertInto('change_log').values({ account: account ?? null, at }).execute();
+  }
+
+  /** Forget rows older than `before`, but never the newest: a reader that finds the row it saw last
+   * gone knows that it may have missed some. */
+  async purge(before: number): Promise<void> {
+    if (this.engine !== 'sqlite') return;
+    await sql`delete from change_log where at < ${before} and seq < (select max(seq) from change_log)`.execute(this.db);
+  }
+}
