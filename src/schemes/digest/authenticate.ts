@@ -33,7 +33,8 @@ export interface DigestDeps {
   maxNc: number;
   nextNonceWindowMs: number;
   /** User and opened H(A1) by realm, algorithm and name; see store/fresh-cache.ts. */
-  credentials: FreshCache<{ user: UserRow; ha1: string } | undefined>;
+  /** The account's row, its public view (one object per cached row: callers may memoize on it) and H(A1). */
+  credentials: FreshCache<{ user: UserRow; account: User; ha1: string } | undefined>;
 }
 
 export type DigestOutcome =
@@ -110,7 +111,7 @@ export async function authenticateDigest(req: AuthRequest, deps: DigestDeps): Pr
   const nextNonce = nonce.expiresAt - deps.clock.now() <= deps.nextNonceWindowMs ? deps.nonces.issue(algorithm) : undefined;
   return {
     ok: true,
-    user: toUser(found.user),
+    user: found.account,
     algorithm,
     qop: r.qop,
     authenticationInfo: (body) => {
@@ -130,7 +131,7 @@ async function findCredential(deps: DigestDeps, r: DigestResponse, algorithm: Di
   return deps.credentials.get(cacheKey, '', async () => {
     const found = await deps.store.digestCredentials.findForLogin(deps.realm, base, by);
     if (!found || found.user.disabled) return undefined;
-    return { user: found.user, ha1: deps.secrets.open(found.credential) };
+    return { user: found.user, account: toUser(found.user), ha1: deps.secrets.open(found.credential) };
   });
 }
 

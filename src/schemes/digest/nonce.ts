@@ -11,6 +11,8 @@ import { randomPiece } from '../../crypto/random-pool.js';
 import type { Clock } from '../../clock.js';
 import type { DigestAlgorithm } from './algorithms.js';
 
+const KNOWN_LIMIT = 10_000;
+
 /** Where each algorithm's tag sits: block (one HMAC-SHA-512) and 16-byte slice of it. MD5 comes
  * last, so the default SHA offer costs one block. */
 const TAG_SLOTS: Record<DigestAlgorithm, [block: number, slice: number]> = {
@@ -46,7 +48,8 @@ export class NonceService {
   /** One nonce for each of `algorithms` (as in one 401), sharing expiry and random part. */
   issueAll(algorithms: readonly DigestAlgorithm[]): Map<DigestAlgorithm, string> {
     const head = Buffer.alloc(18);
-    head.writeUIntBE(this.clock.now() + this.ttlMs, 0, 6);
+    const expiresAt = this.clock.now() + this.ttlMs;
+    head.writeUIntBE(expiresAt, 0, 6);
     randomPiece(12).copy(head, 6);
     const blocks: Buffer[] = [];
     const out = new Map<DigestAlgorithm, string>();
@@ -54,7 +57,10 @@ export class NonceService {
       if (out.has(algorithm)) continue;
       const [block, slice] = TAG_SLOTS[algorithm];
       const tags = (blocks[block] ??= this.tags(head, block, this.epoch));
-      out.set(algorithm, Buffer.concat([head, tags.subarray(slice * 16, slice * 16 + 16)]).toString('base64url'));
+      const nonce = Buffer.concat([head, tags.subarray(slice * 16, slice * 16 + 16)]).toString('base64url');
+      out.set(algorithm, nonce);
+      // The client's next request brings it back: known already, it needs no HMAC then.
+      this.remember(algorithm, nonce, expiresAt);
     }
     return out;
   }
@@ -63,17 +69,26 @@ export class NonceService {
     return this.issueAll([algorithm]).get(algorithm)!;
   }
 
-  /** Nonces whose HMAC was verified, with their expiry: a nonce in use is checked once, not per request. */
-  private readonly verified = new Map<string, number>();
+  /** Nonces issued here or whose HMAC was verified, with their expiry: a nonce in use is checked once,
+   * not per request. Two generations of at most KNOWN_LIMIT each: when the newer is full, the older
+   * is dropped (deleting single oldest entries from a Map costs more and more in V8). */
+  private known = new Map<string, number>();
+  private older = new Map<string, number>();
+
+  private remember(algorithm: DigestAlgorithm, nonce: string, expiresAt: number): void {
+    if (this.known.size >= KNOWN_LIMIT) {
+      this.older = this.known;
+      this.known = new Map();
+    }
+    this.known.set(`${algorithm}\0${nonce}`, expiresAt);
+  }
 
   check(nonce: string, algorithm: DigestAlgorithm): NonceCheck {
-    const known = this.verified.get(`${algorithm}\0${nonce}`);
+    const key = `${algorithm}\0${nonce}`;
+    const known = this.known.get(key) ?? this.older.get(key);
     if (known !== undefined) return { state: known > this.clock.now() ? 'valid' : 'expired', expiresAt: known };
     const result = this.verify(nonce, algorithm);
-    if (result.state === 'valid') {
-      if (this.verified.size >= 10_000) this.verified.clear();
-      this.verified.set(`${algorithm}\0${nonce}`, result.expiresAt);
-    }
+    if (result.state === 'valid') this.remember(algorithm, nonce, result.expiresAt);
     return result;
   }
 
