@@ -11,7 +11,15 @@ import { randomPiece } from '../../crypto/random-pool.js';
 import type { Clock } from '../../clock.js';
 import type { DigestAlgorithm } from './algorithms.js';
 
-const KNOWN_LIMIT = 10_000;
+const KNOWN_LIMIT = 4_096;
+/** base64url of the 18-byte head (expiry and random part): 24 characters, no padding. */
+const HEAD_CHARS = 24;
+
+interface Known {
+  expiresAt: number;
+  /** The nonce issued (or verified) for each algorithm. */
+  nonces: Map<DigestAlgorithm, string>;
+}
 
 /** Where each algorithm's tag sits: block (one HMAC-SHA-512) and 16-byte slice of it. MD5 comes
  * last, so the default SHA offer costs one block. */
@@ -59,9 +67,9 @@ export class NonceService {
       const tags = (blocks[block] ??= this.tags(head, block, this.epoch));
       const nonce = Buffer.concat([head, tags.subarray(slice * 16, slice * 16 + 16)]).toString('base64url');
       out.set(algorithm, nonce);
-      // The client's next request brings it back: known already, it needs no HMAC then.
-      this.remember(algorithm, nonce, expiresAt);
     }
+    // The client's next request brings one of them back: known already, it needs no HMAC then.
+    this.remember(out.values().next().value!, { expiresAt, nonces: out });
     return out;
   }
 
@@ -69,26 +77,28 @@ export class NonceService {
     return this.issueAll([algorithm]).get(algorithm)!;
   }
 
-  /** Nonces issued here or whose HMAC was verified, with their expiry: a nonce in use is checked once,
-   * not per request. Two generations of at most KNOWN_LIMIT each: when the newer is full, the older
-   * is dropped (deleting single oldest entries from a Map costs more and more in V8). */
-  private known = new Map<string, number>();
-  private older = new Map<string, number>();
+  /** Nonces issued here or whose HMAC was verified, by their expiry and random part (the first
+   * HEAD_CHARS characters, shared by the nonces of one 401): a nonce in use is checked once, not per
+   * request. Two generations of at most KNOWN_LIMIT each: when the newer is full, the older is
+   * dropped (deleting single oldest entries from a Map costs more and more in V8). */
+  private known = new Map<string, Known>();
+  private older = new Map<string, Known>();
 
-  private remember(algorithm: DigestAlgorithm, nonce: string, expiresAt: number): void {
+  private remember(nonce: string, entry: Known): void {
     if (this.known.size >= KNOWN_LIMIT) {
       this.older = this.known;
       this.known = new Map();
     }
-    this.known.set(`${algorithm}\0${nonce}`, expiresAt);
+    this.known.set(nonce.slice(0, HEAD_CHARS), entry);
   }
 
   check(nonce: string, algorithm: DigestAlgorithm): NonceCheck {
-    const key = `${algorithm}\0${nonce}`;
-    const known = this.known.get(key) ?? this.older.get(key);
-    if (known !== undefined) return { state: known > this.clock.now() ? 'valid' : 'expired', expiresAt: known };
+    const head = nonce.slice(0, HEAD_CHARS);
+    const known = this.known.get(head) ?? this.older.get(head);
+    // The nonces of a 401 were public in it: comparing with them needs no constant time.
+    if (known !== undefined && known.nonces.get(algorithm) === nonce) return { state: known.expiresAt > this.clock.now() ? 'valid' : 'expired', expiresAt: known.expiresAt };
     const result = this.verify(nonce, algorithm);
-    if (result.state === 'valid') this.remember(algorithm, nonce, result.expiresAt);
+    if (result.state === 'valid') this.remember(nonce, { expiresAt: result.expiresAt, nonces: new Map([[algorithm, nonce]]) });
     return result;
   }
 
