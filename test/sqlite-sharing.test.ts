@@ -106,10 +106,43 @@ describe('several connections on one SQLite file', () => {
     const before = alice();
     await other.changeLog.record('account:bob', Date.now() - 3_600_000);
     await other.changeLog.record('account:carol', Date.now() - 3_600_000);
-    await other.changeLog.purge(Date.now());
+    await other.changeLog.purge(Date.now() + 1000);
     const left = raw.prepare('select account from change_log').pluck().all();
     expect(left).toEqual(['account:carol']); // the newest row is never purged
     await turn();
     expect(alice()).not.toBe(before);
+  });
+
+  it('a reader that started on an empty log notices a purge too', async () => {
+    const alice = () => store.feed.token('account:alice');
+    alice(); // the first reading: the log is empty
+    await turn();
+    const before = alice();
+    await other.changeLog.record('account:bob', Date.now() - 3_600_000);
+    await other.changeLog.record('account:carol', Date.now() - 3_600_000);
+    await other.changeLog.purge(Date.now());
+    expect(raw.prepare('select seq from change_log').pluck().all()).toEqual([2]);
+    await turn();
+    expect(alice()).not.toBe(before);
+  });
+
+  it('the purge follows the numbers, not the times (a row may be stamped before it waited for the lock)', async () => {
+    await other.changeLog.record('account:bob', Date.now());
+    await other.changeLog.record('account:carol', Date.now() - 3_600_000);
+    await other.changeLog.record('account:bob', Date.now());
+    await other.changeLog.purge(Date.now() - 60_000);
+    // Deleting carol's row alone would hide it from a reader that has seen the first row.
+    expect(raw.prepare('select seq from change_log order by seq').pluck().all()).toEqual([1, 2, 3]);
+  });
+
+  it('a change log that cannot be read serves no cache (fail closed)', async () => {
+    const token = () => store.feed.token('account:alice');
+    token();
+    await turn();
+    expect(token()).toBeDefined();
+    // Reading fails (as with an I/O error): here the table is replaced by a view whose reading fails.
+    raw.exec('drop table change_log; create view change_log as select 1 as seq, abs(-9223372036854775808) as account');
+    await turn();
+    expect(token()).toBeUndefined();
   });
 });

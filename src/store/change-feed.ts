@@ -47,16 +47,18 @@ export class SqliteChangeFeed extends ChangeFeed {
     let newer: BetterSqlite3.Statement<[number], { seq: number; account: string | null }> | undefined;
     let seen = -1;
     let readAt = -Infinity;
+    let failed = false;
     const read = () => {
-      // The table exists once the migrations ran; before that no cache holds anything.
       newer ??= raw.prepare('select seq, account from change_log where seq >= ? order by seq');
       if (seen < 0) {
         seen = Number(raw.prepare('select coalesce(max(seq), 0) from change_log').pluck().get());
         return;
       }
-      const rows = newer.all(seen);
-      // The row seen last is gone: the purge ran past it, so changes may have been missed.
-      if (seen > 0 && rows[0]?.seq !== seen) this.bump();
+      const rows = newer.all(Math.max(seen, 1));
+      // The row seen last (or, from an empty log, the first row ever) is gone: the purge ran past
+      // it, so changes may have been missed.
+      if (rows.length > 0 && rows[0]!.seq !== Math.max(seen, 1)) this.bump();
+      if (seen > 0 && rows.length === 0) this.bump();
       for (const row of rows) {
         if (row.seq === seen) continue;
         this.bump(row.account ?? undefined);
@@ -65,15 +67,21 @@ export class SqliteChangeFeed extends ChangeFeed {
     };
     this.external = () => {
       const now = performance.now();
-      if (now - readAt >= 1) {
+      // Inside a write transaction of this process the connection would see its uncommitted rows
+      // (whose numbers a rollback gives out again): read between transactions only.
+      if (now - readAt >= 1 && !raw.inTransaction) {
         readAt = now;
         try {
           read();
-        } catch {
-          // Not migrated yet (no table), or the database is unreachable: the queries that follow fail.
+          failed = false;
+        } catch (err) {
+          // Before the migrations there is no table, and no cache holds anything. Any other failure
+          // (I/O, a lock held through recovery) means changes may be missed: no cache may serve.
+          failed = !/no such table/.test((err as Error).message);
+          if (failed) readAt = -Infinity;
         }
       }
-      return '';
+      return failed ? undefined : '';
     };
   }
 }

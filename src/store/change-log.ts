@@ -23,6 +23,8 @@ export class ChangeLogRepo {
    * gone knows that it may have missed some. */
   async purge(before: number): Promise<void> {
     if (this.engine !== 'sqlite') return;
-    await sql`delete from change_log where at < ${before} and seq < (select max(seq) from change_log)`.execute(this.db);
+    // By number, not by time: a row's time is taken before it waits for the write lock, so times
+    // are not in the order of the numbers, and readers follow the numbers.
+    await sql`delete from change_log where seq < coalesce((select min(seq) from change_log where at >= ${before}), (select max(seq) from change_log))`.execute(this.db);
   }
 }

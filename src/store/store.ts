@@ -68,10 +68,13 @@ export class Repos implements Changes {
   }
 
   async changed(account?: string): Promise<void> {
-    if (this.engine === 'postgres') await sql`select pg_notify(${AUTH_CHANNEL}, ${account ?? ''})`.execute(this.db);
-    else await this.changeLog.record(account, Date.now());
+    // Outside a transaction the write has committed already: this process stops trusting its caches
+    // at once, even if telling the others fails (as a NOTIFY or change-log row after an autocommit
+    // write can, on either engine: their caches then end at their TTL).
     if (this.deferred) this.deferred.push(account);
     else this.feed.bump(account);
+    if (this.engine === 'postgres') await sql`select pg_notify(${AUTH_CHANNEL}, ${account ?? ''})`.execute(this.db);
+    else await this.changeLog.record(account, Date.now());
   }
 }
 

@@ -131,7 +131,7 @@ async function findCredential(deps: DigestDeps, r: DigestResponse, algorithm: Di
   return deps.credentials.get(cacheKey, '', async () => {
     const found = await deps.store.digestCredentials.findForLogin(deps.realm, base, by);
     if (!found || found.user.disabled) return undefined;
-    return { user: found.user, account: toUser(found.user), ha1: deps.secrets.open(found.credential) };
+    return { user: found.user, account: Object.freeze(toUser(found.user)), ha1: deps.secrets.open(found.credential) };
   });
 }
 

@@ -69,7 +69,8 @@ export class NonceService {
       out.set(algorithm, nonce);
     }
     // The client's next request brings one of them back: known already, it needs no HMAC then.
-    this.remember(out.values().next().value!, { expiresAt, nonces: out });
+    const first = out.values().next().value;
+    if (first !== undefined) this.remember(first, { expiresAt, nonces: out });
     return out;
   }
 
