@@ -7,11 +7,12 @@
 // Any instance holding the same key can check any nonce (catalogue DG-16); which (nonce, nc) pairs were
 // used lives in the store.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { BoundedMap } from '../../bounded-map.js';
 import { randomPiece } from '../../crypto/random-pool.js';
 import type { Clock } from '../../clock.js';
 import type { DigestAlgorithm } from './algorithms.js';
 
-const KNOWN_LIMIT = 4_096;
+const KNOWN_LIMIT = 8_192;
 /** base64url of the 18-byte head (expiry and random part): 24 characters, no padding. */
 const HEAD_CHARS = 24;
 
@@ -80,22 +81,16 @@ export class NonceService {
 
   /** Nonces issued here or whose HMAC was verified, by their expiry and random part (the first
    * HEAD_CHARS characters, shared by the nonces of one 401): a nonce in use is checked once, not per
-   * request. Two generations of at most KNOWN_LIMIT each: when the newer is full, the older is
-   * dropped (deleting single oldest entries from a Map costs more and more in V8). */
-  private known = new Map<string, Known>();
-  private older = new Map<string, Known>();
+   * request. */
+  private readonly known = new BoundedMap<string, Known>(KNOWN_LIMIT);
 
   private remember(nonce: string, entry: Known): void {
-    if (this.known.size >= KNOWN_LIMIT) {
-      this.older = this.known;
-      this.known = new Map();
-    }
     this.known.set(nonce.slice(0, HEAD_CHARS), entry);
   }
 
   check(nonce: string, algorithm: DigestAlgorithm): NonceCheck {
     const head = nonce.slice(0, HEAD_CHARS);
-    const known = this.known.get(head) ?? this.older.get(head);
+    const known = this.known.get(head);
     // The nonces of a 401 were public in it: comparing with them needs no constant time.
     if (known !== undefined && known.nonces.get(algorithm) === nonce) return { state: known.expiresAt > this.clock.now() ? 'valid' : 'expired', expiresAt: known.expiresAt };
     const result = this.verify(nonce, algorithm);
