@@ -209,7 +209,8 @@ describeEachEngine('HTTP Basic', (engine) => {
   });
 
   describe('with a second instance on the same database', () => {
-    // SQLite: another connection's commit is seen by the next request (PRAGMA data_version).
+    // SQLite: another connection's change is seen by the next request (the change log, read at most
+    // every millisecond).
     // PostgreSQL: another instance's commit is seen when its NOTIFY arrives, a moment later.
     const eventually = (check: () => Promise<void>) => (engine === 'postgres' ? vi.waitFor(check, { timeout: 2000, interval: 10 }) : check());
     let other: TestServer;

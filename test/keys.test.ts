@@ -584,7 +584,7 @@ describeEachEngine('several instances on one database', (engine) => {
     const fromA = await accessToken(a);
     expect(kidOf(fromA)).toBe(r2.activated);
 
-    // B hears of the change through the change feed (SQLite data_version, PostgreSQL NOTIFY, a few
+    // B hears of the change through the change feed (SQLite change log, PostgreSQL NOTIFY, a few
     // ms later): without waiting for its timer, it verifies A's new token and signs with the new key.
     await vi.waitFor(async () => expect(kidOf(await accessToken(b))).toBe(r2.activated), { timeout: 5000, interval: 50 });
     await expectAccepted(b, fromA, 'token of a key B had not loaded');

@@ -1,5 +1,5 @@
 // Introspection serves opaque-token rows from a cache that a revocation anywhere invalidates: a token
-// revoked through one instance is inactive at the other at once (SQLite: data_version; PostgreSQL:
+// revoked through one instance is inactive at the other at once (SQLite: the change log; PostgreSQL:
 // NOTIFY, a few milliseconds later).
 import { afterEach, expect, it, vi } from 'vitest';
 import { FAST_ARGON2 } from './support/basic-extra.js';
