@@ -14,7 +14,7 @@
 // Targets: (2) at least 80% of (1); (3) at least 90% of (4), taking the faster of one loop and
 // BENCH_CONNECTIONS concurrent loops. Prints a table and writes it into docs/benchmarks.md between
 // <!-- bench:start resource --> and <!-- bench:end resource --> (appended if missing).
-// Env: BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (16), BENCH_WRITE_DOCS (1; 0 skips).
+// Env: BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (16), BENCH_WRITE_DOCS (1; 0 skips), BENCH_RS_NODE_ARGS (extra node flags for the example server, e.g. --cpu-prof).
 // Exits 0 when it ran, whether or not the targets were met; 1 when it could not run.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,7 +98,7 @@ async function main() {
     const client = JSON.parse(await run([BIN, 'client', 'add', 'bench-svc', '--grant', 'client_credentials', '--json'], env));
     const auth = basic('bench-svc', client.client_secret);
     const gh = await startServer([BIN, 'serve'], env, /Gatehouse is listening on (\S+)/);
-    const rs = await startServer([EXAMPLE], { ...clean, RS_ISSUER: gh.url, RS_AUDIENCE: AUD, RS_PORT: '0', RS_HOST: '127.0.0.1' }, /resource server listening on (\S+)/);
+    const rs = await startServer([...(process.env.BENCH_RS_NODE_ARGS ?? '').split(' ').filter(Boolean), EXAMPLE], { ...clean, RS_ISSUER: gh.url, RS_AUDIENCE: AUD, RS_PORT: '0', RS_HOST: '127.0.0.1' }, /resource server listening on (\S+)/);
     log(`Gatehouse on ${gh.url} (pid ${gh.child.pid}), example resource server on ${rs.url} (pid ${rs.child.pid})`);
     // Each load run also measures the resource server's CPU time per request (warm-up included).
     const load = async (spec) => {
