@@ -1,8 +1,8 @@
 // Knowing, without a query, that nothing an authentication decision read has changed since.
 // Every write to users or failed-login counters made through this process bumps an epoch: per
 // account where the write names one, global otherwise. Writes by other processes are seen too:
-//   SQLite      writers append to change_log (in the same transaction), every process reads it
-//               (change-log.ts);
+//   SQLite      writers append to change_log (in their transaction when they have one), every
+//               process reads it (change-log.ts);
 //   PostgreSQL  writers send NOTIFY gatehouse_auth (in the same transaction), every instance LISTENs.
 // token(account) is undefined when changes could be missed (the PostgreSQL listener is down); then
 // nothing may be served from a cache.

@@ -1,8 +1,8 @@
 // Cache invalidation between processes sharing one SQLite file. PostgreSQL tells every instance of
 // a change with NOTIFY (change-feed.ts); SQLite has no such channel, and its data_version moves on
-// every commit of any other process, which would empty every cache of every worker on every token
-// grant. So each change is appended to change_log (migration 006) in the writer's transaction, and
-// each process reads the new rows (SqliteChangeFeed) before it trusts a cache.
+// every commit of any other process, which would empty every cache of every process on every token
+// grant. So each change is appended to change_log (migration 006), in the writer's transaction when
+// it has one, and each process reads the new rows (SqliteChangeFeed) before it trusts a cache.
 import { sql, type Kysely } from 'kysely';
 import type { Engine } from './connect.js';
 import type { Database } from './schema.js';

@@ -144,10 +144,10 @@ function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, lock: L
       restore.run();
     }
   };
-  // better-sqlite3 runs a batch synchronously, so nothing can interleave with it, except a Kysely
-  // transaction that is open across awaits (Store.transaction): then wait for Kysely's connection lock.
-  // The batch's BEGIN IMMEDIATE is tried once at once; when another process holds the write lock, it
-  // waits for it (sqlite-driver.ts) holding Kysely's connection, so no transaction can start meanwhile.
+  // better-sqlite3 runs a batch synchronously, so nothing of this process can interleave with it,
+  // except a Kysely transaction open across awaits (Store.transaction). So the batch runs at once
+  // when no transaction is open and the write lock is free; otherwise it waits, holding Kysely's
+  // connection (no transaction of ours can start meanwhile), for the lock (sqlite-driver.ts).
   const exclusive = async <T>(work: () => T): Promise<T> => {
     if (!raw.inTransaction) {
       try {

@@ -1,8 +1,8 @@
 // Kysely's SQLite driver, with two changes: prepared statements are kept (Kysely prepares every
 // statement anew), and the wait for the write lock never stops the event loop.
 //
-// SQLite has one write lock per database file, shared by every process that opens it (several
-// `gatehouse serve --workers`, or servers and the CLI). Its busy handler waits for that lock by
+// SQLite has one write lock per database file, shared by every process that opens it (the server
+// and the CLI, or a second server on the file). Its busy handler waits for that lock by
 // sleeping the thread: on Node.js, the whole server stops answering for a millisecond or more each
 // time another process commits. Here a statement that takes the lock on its own (BEGIN IMMEDIATE,
 // or a write outside a transaction) is tried without waiting, and when the lock is taken it is
