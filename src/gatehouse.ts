@@ -142,8 +142,16 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
     };
     const backchannel: BackchannelDeps = { store, clients, idTokens: oauth.idTokens, timeoutMs: BACKCHANNEL_TIMEOUT_MS };
     // Every way a login session ends (logout, a new login replacing it, a password change, a
-    // disable) tells the clients it signed in to.
-    const sessionsEnded = (hashes: string[]) => Promise.all(hashes.map((h) => notifyLogout(h, backchannel)));
+    // disable, expiry) tells the clients it signed in to. A notification takes its session's client
+    // records before it POSTs: close() waits for those under way (each POST times out), so that a
+    // stop does not drop them.
+    const delivering = new Set<Promise<unknown>>();
+    const sessionsEnded = (hashes: string[]) => {
+      const p = Promise.all(hashes.map((h) => notifyLogout(h, backchannel)));
+      delivering.add(p);
+      void p.catch(() => {}).finally(() => delivering.delete(p));
+      return p;
+    };
     accounts.onSessionsEnded = sessionsEnded;
     sessions.onEnded = sessionsEnded;
     return {
@@ -153,6 +161,7 @@ export async function createGatehouse(settings: Settings, options: GatehouseOpti
       keyCreated: created,
       migrationsApplied: applied,
       close: async () => {
+        await Promise.allSettled([...delivering]);
         await registration.release();
         await store.close();
       },

@@ -25,14 +25,19 @@ export async function maintain(g: Gatehouse): Promise<void> {
   await g.store.changeLog.purge(Date.now() - CHANGE_LOG_KEEP_MS);
 }
 
-/** Run `maintain` every interval until stopped. Failures (a database outage) wait for the next turn. */
-export function startMaintenance(g: Gatehouse, onError: (err: unknown) => void): () => void {
-  let running = false;
+/** Run `maintain` every interval until stopped. Failures (a database outage) wait for the next turn.
+ * The returned stop waits for a run under way, so that a stop never closes the store under it. */
+export function startMaintenance(g: Gatehouse, onError: (err: unknown) => void): () => Promise<void> {
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = true;
-    maintain(g).catch(onError).finally(() => (running = false));
+    running = maintain(g)
+      .catch(onError)
+      .finally(() => (running = undefined));
   }, MAINTENANCE_INTERVAL_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }

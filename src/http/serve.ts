@@ -28,8 +28,8 @@ export async function listen(g: Gatehouse): Promise<Running> {
     app,
     url,
     close: async () => {
-      stop();
       await app.close();
+      await stop();
     },
   };
 }
