@@ -3,7 +3,8 @@
 // that concern them, read from the change log (store/change-log.ts), not by every commit of the others.
 import BetterSqlite3 from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SqliteClaimLog } from '../src/store/sqlite-claim-log.js';
 import { Store } from '../src/store/store.js';
 import type { UserRow } from '../src/store/users.js';
 import { createTestDatabase, type TestDatabase } from './support/server.js';
@@ -73,6 +74,29 @@ describe('several connections on one SQLite file', () => {
     await turn();
     raw.exec('commit');
     expect((await Promise.all(claims)).filter(Boolean)).toHaveLength(1);
+  });
+
+  it('claims that arrive while a batch waits for the lock join that batch: one commit for all', async () => {
+    const batches: number[] = [];
+    const write = SqliteClaimLog.prototype.write;
+    const spy = vi.spyOn(SqliteClaimLog.prototype, 'write').mockImplementation(function (this: SqliteClaimLog, ...args: Parameters<typeof write>) {
+      const won = write.apply(this, args);
+      batches.push(won.length); // only batches that got the lock get here
+      return won;
+    });
+    try {
+      raw.exec('begin immediate');
+      const expires = Date.now() + 60_000;
+      const first = store.digestNonces.claim('n-2', 1, expires);
+      await turn(); // the first batch is waiting for the lock now
+      const later = [2, 3, 4].map((nc) => store.digestNonces.claim('n-2', nc, expires));
+      await turn();
+      raw.exec('commit');
+      expect(await Promise.all([first, ...later])).toEqual([true, true, true, true]);
+      expect(batches).toEqual([4]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("another connection's change to an account moves that account's cache token; its other writes move nothing", async () => {

@@ -159,7 +159,7 @@ function sqliteClaims(raw: BetterSqlite3.Database, db: Kysely<Database>, lock: L
     return db.connection().execute(async () => lock.run(work));
   };
   return {
-    write: (batch) => exclusive(() => relaxedly(() => log.write(batch))),
+    write: (take) => exclusive(() => relaxedly(() => log.write(take))),
     purge: (now) => exclusive(() => log.purge(now)),
     recorded: async (nonce) => log.recorded(nonce),
   };

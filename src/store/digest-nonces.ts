@@ -8,8 +8,10 @@ const MAX_BATCH = 200;
 /** Where claims are decided and recorded. The portable writer below (a table with a primary key on
  * the pair) serves PostgreSQL; SQLite has a faster one (sqlite-claim-log.ts, wired in connect.ts). */
 export interface ClaimWriter {
-  /** One batch in one transaction; for each claim, whether it won the pair. */
-  write(batch: Claim[]): Promise<boolean[]>;
+  /** One batch in one transaction; for each claim, whether it won the pair. The writer takes the
+   * batch (`take`) once it can write it: after it got the write lock, so that claims that arrived
+   * while it waited join the batch. */
+  write(take: () => Claim[]): Promise<boolean[]>;
   /** Forget the pairs of nonces expired at `now`. */
   purge(now: number): Promise<number>;
   /** The counts recorded for a nonce, ascending. */
@@ -21,8 +23,8 @@ export class DigestNoncesRepo {
   private readonly writer: ClaimWriter;
 
   constructor(private readonly db: Kysely<Database>, writer?: ClaimWriter) {
-    this.writer = writer ?? { write: (batch) => this.writePortable(batch), purge: (now) => this.purgePortable(now), recorded: (nonce) => this.recordedPortable(nonce) };
-    this.queue = new BatchQueue(async (take) => (await this.writer.write(take())).map((won) => ({ ok: true, value: won === true })), MAX_BATCH);
+    this.writer = writer ?? { write: (take) => this.writePortable(take()), purge: (now) => this.purgePortable(now), recorded: (nonce) => this.recordedPortable(nonce) };
+    this.queue = new BatchQueue(async (take) => (await this.writer.write(take)).map((won) => ({ ok: true, value: won === true })), MAX_BATCH);
   }
 
   /** Use (nonce, nc) once, atomically: of any number of racing requests, on any number of

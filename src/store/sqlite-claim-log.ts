@@ -109,13 +109,14 @@ export class SqliteClaimLog {
 
   constructor(private readonly raw: BetterSqlite3.Database) {}
 
-  /** Decide and record one batch, in one write transaction; true for each claim that won. */
-  write(batch: Claim[]): boolean[] {
+  /** Decide and record one batch, in one write transaction; true for each claim that won. The
+   * batch is taken (`take`) once the transaction holds the write lock. */
+  write(take: () => Claim[]): boolean[] {
     const s = (this.statements ??= this.prepare());
     const before = this.seen;
     const taken: Claim[] = [];
     try {
-      return s.decide(batch, taken);
+      return s.decide(take, taken);
     } catch (err) {
       // Nothing of the batch was kept: forget its winners, and read its rowids again next time
       // (another process may now write rows with them).
@@ -153,9 +154,9 @@ export class SqliteClaimLog {
         this.seen = row.seq;
       }
     };
-    const decide = this.raw.transaction((batch: Claim[], taken: Claim[]) => {
+    const decide = this.raw.transaction((take: () => Claim[], taken: Claim[]) => {
       catchUp();
-      return batch.map((claim) => {
+      return take().map((claim) => {
         const [nonce, nc, expiresAt] = claim;
         if (!this.used.take(nonce, nc, expiresAt)) return false;
         taken.push(claim);
@@ -167,6 +168,6 @@ export class SqliteClaimLog {
       const bound = firstLive.get(now) ?? (newest.get() ?? 0) + 1;
       return deleteBefore.run(bound).changes;
     });
-    return { decide: (batch: Claim[], taken: Claim[]) => decide.immediate(batch, taken), purge: (now: number) => purge.immediate(now), recorded };
+    return { decide: (take: () => Claim[], taken: Claim[]) => decide.immediate(take, taken), purge: (now: number) => purge.immediate(now), recorded };
   }
 }
