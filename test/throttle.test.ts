@@ -243,3 +243,26 @@ describeEachEngine('login throttle', (engine) => {
     });
   });
 });
+
+describeEachEngine('failed-login counters in the caches', (engine) => {
+  it("a failure from one address re-reads what that address's counter was cached for, and nothing else", async () => {
+    const s = await startOne(engine, { flags: { 'ip-failure-limit': '1' } });
+    try {
+      const t = s.g.throttle;
+      await t.check('bob', '10.0.0.2');
+      await t.check('carol', '10.0.0.1');
+      expect([t.isClearNow('bob', '10.0.0.2'), t.isClearNow('carol', '10.0.0.1')]).toEqual([true, true]);
+      // A malformed credential from 10.0.0.1 counts against that address only.
+      await t.failureFromAddress('10.0.0.1');
+      // Verdicts read with 10.0.0.1's counter must be read again; bob from 10.0.0.2 is untouched (a
+      // failure anywhere used to empty every account's cached verdicts and credentials).
+      expect(t.isClearNow('carol', '10.0.0.1')).toBe(false);
+      expect(t.isClearNow('bob', '10.0.0.2')).toBe(true);
+      // Read again, the address is at its limit (1 here): carol from 10.0.0.1 waits, bob does not.
+      expect(await t.check('carol', '10.0.0.1')).toMatchObject({ kind: 'wait' });
+      expect(await t.check('bob', '10.0.0.2')).toMatchObject({ kind: 'open', hasFailures: false });
+    } finally {
+      await s.close();
+    }
+  });
+});

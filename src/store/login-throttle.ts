@@ -22,9 +22,10 @@ export interface Reservation {
 export class LoginThrottleRepo {
   constructor(private readonly db: Kysely<Database>, private readonly changes: Changes) {}
 
-  /** An account counter changes that account; an address counter may concern any account. */
+  /** A counter changes what was read under its key ("account:…" or "ip:…"; see throttle/login-throttle.ts,
+   * whose cached verdicts depend on both keys they read). */
   private changed(key: string): Promise<void> {
-    return this.changes.changed(key.startsWith('account:') ? key : undefined);
+    return this.changes.changed(key.startsWith('account:') || key.startsWith('ip:') ? key : undefined);
   }
 
   read(keys: string[]): Promise<ThrottleRow[]> {

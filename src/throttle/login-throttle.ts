@@ -48,7 +48,7 @@ export class LoginThrottle {
   async check(usernameKey: string, ip: string): Promise<ThrottleVerdict> {
     if (!this.s.throttle) return { kind: 'open', hasFailures: false };
     const account = accountKey(usernameKey);
-    return this.verdict(await this.rows.get(`${account}\0${ip}`, account, () => this.repo.read([account, ipKey(ip)])));
+    return this.verdict(await this.rows.get(`${account}\0${ip}`, [account, ipKey(ip)], () => this.repo.read([account, ipKey(ip)])));
   }
 
   /** True when the counters cached for this account and address, still fresh, say it is open with no
@@ -56,7 +56,7 @@ export class LoginThrottle {
   isClearNow(usernameKey: string, ip: string): boolean {
     if (!this.s.throttle) return true;
     const account = accountKey(usernameKey);
-    const cached = this.rows.peek(`${account}\0${ip}`, account);
+    const cached = this.rows.peek(`${account}\0${ip}`, [account, ipKey(ip)]);
     if (!cached) return false;
     const v = this.verdict(cached.value);
     return v.kind === 'open' && !v.hasFailures;
